@@ -1,0 +1,1 @@
+"""Engineer ranking (pure functions), assignment, offers and their time-outs, RQ jobs."""

@@ -1,0 +1,278 @@
+"""Offer an order to the best engineer, and settle accepts, declines and expiries exactly once.
+
+Every step locks the order row first, so a decline racing an expiry, or an accept racing
+either, is decided by whoever takes the lock first; the other sees the new state and stops.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from dispatch.ranking import Candidate, OrderNeeds, rank
+from models import (
+    Community,
+    DispatchOffer,
+    Engineer,
+    EngineerCommunity,
+    EngineerSkill,
+    OrderStatus,
+    ServiceOrder,
+    ServiceType,
+    Visit,
+)
+from models.base import utcnow
+from models.order import OPEN_STATUSES
+from notifications.outbox import commit_and_relay, record
+from service_hub.errors import AppError
+from service_hub.extensions import db
+from service_hub.jobqueue import job_queue
+from service_hub.orders.timeline import SYSTEM, Actor, illegal_transition, lock_order, move
+from service_hub.timefmt import local_zone
+
+log = logging.getLogger(__name__)
+
+DISPATCHABLE = (OrderStatus.CREATED, OrderStatus.DISPATCHING)
+
+
+def load_candidates(order: ServiceOrder) -> list[Candidate]:
+    """Every engineer serving the order's community, with what ranking needs to know."""
+    rows = db.session.execute(
+        sa.select(Engineer, EngineerCommunity.composite_score)
+        .join(EngineerCommunity, EngineerCommunity.engineer_id == Engineer.id)
+        .where(EngineerCommunity.community_id == order.community_id)
+    ).all()
+    ids = [engineer.id for engineer, _ in rows]
+    skills: dict[int, dict[str, int]] = defaultdict(dict)
+    for engineer_id, skill, level in db.session.execute(
+        sa.select(EngineerSkill.engineer_id, EngineerSkill.skill, EngineerSkill.level).where(
+            EngineerSkill.engineer_id.in_(ids)
+        )
+    ):
+        skills[engineer_id][skill] = level
+    load = dict(
+        db.session.execute(
+            sa.select(ServiceOrder.engineer_id, sa.func.count())
+            .where(ServiceOrder.engineer_id.in_(ids), ServiceOrder.status.in_(OPEN_STATUSES))
+            .group_by(ServiceOrder.engineer_id)
+        ).all()
+    )
+    default_max = current_app.config["MAX_OPEN_ORDERS"]
+    return [
+        Candidate(
+            engineer_id=engineer.id,
+            serves_community=True,
+            skills=skills[engineer.id],
+            on_duty=engineer.on_duty,
+            open_orders=load.get(engineer.id, 0),
+            max_open_orders=engineer.max_open_orders or default_max,
+            composite_score=composite,
+            base=(engineer.base_lat, engineer.base_lng),
+        )
+        for engineer, composite in rows
+    ]
+
+
+def _needs(order: ServiceOrder) -> OrderNeeds:
+    service_type = db.session.get(ServiceType, order.service_type_id)
+    community = db.session.get(Community, order.community_id)
+    offered = db.session.scalars(
+        sa.select(DispatchOffer.engineer_id).where(DispatchOffer.order_id == order.id)
+    ).all()
+    return OrderNeeds(
+        skill=service_type.skill,
+        min_level=service_type.min_skill_level,
+        community_location=(community.lat, community.lng),
+        preferred_engineer_id=order.preferred_engineer_id,
+        excluded_engineer_ids=frozenset(offered),
+    )
+
+
+def dispatch(order_id: int) -> int | None:
+    """Offer the order to the best eligible engineer; returns the offer id, or None.
+
+    Safe to run twice: an order that is no longer waiting for an engineer is left alone.
+    """
+    order = lock_order(order_id)
+    if order.status not in DISPATCHABLE:
+        db.session.rollback()
+        return None
+    if order.status == OrderStatus.CREATED:
+        move(order, OrderStatus.DISPATCHING, "dispatch", SYSTEM)
+    needs = _needs(order)
+    eligible, rejected = rank(load_candidates(order), needs, current_app.config["DISPATCH_WEIGHTS"])
+    preferred_note = None
+    if needs.preferred_engineer_id and needs.preferred_engineer_id in rejected:
+        preferred_note = rejected[needs.preferred_engineer_id]
+    elif needs.preferred_engineer_id and all(
+        s.engineer_id != needs.preferred_engineer_id for s in eligible
+    ):
+        preferred_note = "does_not_serve_community"
+    if not eligible:
+        reasons = sorted(set(rejected.values())) or ["no_engineer_serves_community"]
+        order.unassigned_reason = "no eligible engineer: " + ", ".join(reasons)
+        order.score_breakdown = {
+            "rejected": {str(k): v for k, v in rejected.items()},
+            "preferred_skipped": preferred_note,
+        }
+        move(order, OrderStatus.UNASSIGNED, "unassign", SYSTEM, order.unassigned_reason)
+        commit_and_relay()
+        return None
+    best = eligible[0]
+    timeout = timedelta(seconds=current_app.config["OFFER_TIMEOUT_SECONDS"])
+    offer = DispatchOffer(
+        order_id=order.id,
+        engineer_id=best.engineer_id,
+        score=best.breakdown,
+        offered_at=utcnow(),
+        expires_at=utcnow() + timeout,
+    )
+    db.session.add(offer)
+    order.score_breakdown = {
+        "engineer_id": best.engineer_id,
+        **best.breakdown,
+        "candidates": len(eligible),
+        "rejected": {str(k): v for k, v in rejected.items()},
+        "preferred_skipped": preferred_note,
+    }
+    move(order, OrderStatus.OFFERED, "offer", SYSTEM, f"offered to engineer {best.engineer_id}")
+    db.session.flush()
+    offer_id = offer.id
+    commit_and_relay()
+    from dispatch.jobs import expire_offer
+
+    try:
+        job_queue().enqueue_in("dispatch", timeout, expire_offer, offer_id)
+    except Exception:
+        log.exception("could not schedule expiry of offer %s", offer_id)
+    return offer_id
+
+
+def _pending_offer(order: ServiceOrder, engineer_id: int) -> DispatchOffer | None:
+    return db.session.scalars(
+        sa.select(DispatchOffer).where(
+            DispatchOffer.order_id == order.id,
+            DispatchOffer.engineer_id == engineer_id,
+            DispatchOffer.status == "pending",
+        )
+    ).first()
+
+
+def _redispatch(order: ServiceOrder) -> None:
+    rounds = db.session.scalar(sa.select(sa.func.count()).where(DispatchOffer.order_id == order.id))
+    record("order.dispatch", f"order:{order.id}:round:{rounds}", {"order_id": order.id})
+
+
+def accept(order_id: int, engineer_id: int) -> ServiceOrder:
+    """The offered engineer takes the order; it becomes theirs and the community hears of the visit."""
+    order = lock_order(order_id)
+    offer = _pending_offer(order, engineer_id)
+    if order.status != OrderStatus.OFFERED or offer is None:
+        raise illegal_transition(order, "accept")
+    now = utcnow()
+    if offer.expires_at <= now:
+        _expire(order, offer)
+        commit_and_relay()
+        raise AppError(
+            "The offer has expired.",
+            status=409,
+            code="offer_expired",
+            message_zh="派单已超时",
+            details={"current_status": order.status},
+        )
+    offer.status, offer.responded_at = "accepted", now
+    order.engineer_id, order.accepted_at = engineer_id, now
+    move(order, OrderStatus.ACCEPTED, "accept", Actor("engineer", engineer_id))
+    _announce_visit(order)
+    commit_and_relay()
+    return order
+
+
+def decline(order_id: int, engineer_id: int, reason: str | None) -> ServiceOrder:
+    """The offered engineer passes; the order goes to the next candidate."""
+    order = lock_order(order_id)
+    offer = _pending_offer(order, engineer_id)
+    if order.status != OrderStatus.OFFERED or offer is None:
+        raise illegal_transition(order, "decline")
+    offer.status, offer.responded_at = "declined", utcnow()
+    move(order, OrderStatus.DISPATCHING, "decline", Actor("engineer", engineer_id), reason)
+    _redispatch(order)
+    commit_and_relay()
+    return order
+
+
+def _expire(order: ServiceOrder, offer: DispatchOffer) -> None:
+    offer.status, offer.responded_at = "expired", utcnow()
+    move(
+        order,
+        OrderStatus.DISPATCHING,
+        "expire",
+        SYSTEM,
+        f"offer to engineer {offer.engineer_id} expired",
+    )
+    _redispatch(order)
+
+
+def expire_offer(offer_id: int) -> bool:
+    """Expire an offer whose time is up and pass the order on; False if it was settled already."""
+    offer = db.session.get(DispatchOffer, offer_id)
+    if offer is None:
+        return False
+    order = lock_order(offer.order_id)
+    db.session.refresh(offer)
+    if offer.status != "pending" or order.status != OrderStatus.OFFERED:
+        db.session.rollback()
+        return False
+    if offer.expires_at > utcnow():
+        # Delivered early (clock skew, a manual run): leave it to the scheduled run.
+        db.session.rollback()
+        return False
+    _expire(order, offer)
+    commit_and_relay()
+    return True
+
+
+def _announce_visit(order: ServiceOrder) -> None:
+    """An accepted order is a visit to the community: every bound resident is told."""
+    start = order.window_start or utcnow() + timedelta(hours=1)
+    end = order.window_end or start + timedelta(hours=2)
+    visit = Visit(
+        engineer_id=order.engineer_id,
+        community_id=order.community_id,
+        order_id=order.id,
+        starts_at=start,
+        ends_at=end,
+    )
+    db.session.add(visit)
+    db.session.flush()
+    engineer = db.session.get(Engineer, order.engineer_id)
+    community = db.session.get(Community, order.community_id)
+    service_type = db.session.get(ServiceType, order.service_type_id)
+    local_start = start.astimezone(local_zone()).strftime("%m月%d日 %H:%M")
+    record(
+        "visit.announced",
+        f"visit:{visit.id}",
+        {
+            "kind": "visit_announced",
+            "community_id": community.id,
+            "visit_id": visit.id,
+            "engineer_name": engineer.name,
+            "community_name": community.name,
+            "local_start": local_start,
+        },
+    )
+    record(
+        "resident.notify",
+        f"order:{order.id}:accepted",
+        {
+            "kind": "order_accepted",
+            "resident_id": order.resident_id,
+            "order_id": order.id,
+            "engineer_name": engineer.name,
+            "service_name": service_type.name,
+        },
+    )

@@ -1,0 +1,29 @@
+"""SQLAlchemy 2.x typed models, one module per aggregate."""
+
+from models.catalogue import ServiceType
+from models.community import Community, CommunityBinding
+from models.kpi import CommunityMonthKpi
+from models.notification import InboxNotification, OutboxMessage
+from models.order import DispatchOffer, OrderEvent, OrderStatus, Review, ServiceOrder
+from models.people import Engineer, EngineerCommunity, EngineerSkill, Resident, StaffUser
+from models.visit import Visit
+
+__all__ = [
+    "Community",
+    "CommunityBinding",
+    "CommunityMonthKpi",
+    "DispatchOffer",
+    "Engineer",
+    "EngineerCommunity",
+    "EngineerSkill",
+    "InboxNotification",
+    "OrderEvent",
+    "OrderStatus",
+    "OutboxMessage",
+    "Resident",
+    "Review",
+    "ServiceOrder",
+    "ServiceType",
+    "StaffUser",
+    "Visit",
+]

@@ -1,0 +1,123 @@
+"""Service orders, their timeline, and the offers dispatch makes to engineers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import UTCDateTime, utcnow
+from service_hub.extensions import db
+
+
+class OrderStatus(StrEnum):
+    """Where a service order is in its life."""
+
+    CREATED = "created"
+    DISPATCHING = "dispatching"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    EN_ROUTE = "en_route"
+    IN_SERVICE = "in_service"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    UNASSIGNED = "unassigned"
+
+
+OPEN_STATUSES = (
+    OrderStatus.ACCEPTED,
+    OrderStatus.EN_ROUTE,
+    OrderStatus.IN_SERVICE,
+)
+
+ORDER_SOURCES = ("mini_program", "visit_booking", "phone", "proactive")
+
+
+class ServiceOrder(db.Model):
+    """A resident's request for a service in one of their communities."""
+
+    __tablename__ = "service_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("resident.id"), index=True)
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("community.id"), index=True)
+    service_type_id: Mapped[int] = mapped_column(sa.ForeignKey("service_type.id"))
+    engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineer.id"), index=True)
+    preferred_engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineer.id"))
+    status: Mapped[str] = mapped_column(sa.String(16), default=OrderStatus.CREATED, index=True)
+    source: Mapped[str] = mapped_column(sa.String(16), default="mini_program")
+    description: Mapped[str] = mapped_column(sa.String(1000), default="")
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
+    # Why the current engineer was chosen (or why nobody was): shown to anyone who asks.
+    score_breakdown: Mapped[dict | None] = mapped_column(sa.JSON)
+    unassigned_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    complaint: Mapped[str | None] = mapped_column(sa.String(500))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        sa.UniqueConstraint("resident_id", "idempotency_key"),
+        sa.Index("ix_service_order_community_created", "community_id", "created_at"),
+    )
+
+
+class OrderEvent(db.Model):
+    """One step of an order's timeline: who moved it, when, from what to what, and why."""
+
+    __tablename__ = "order_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_order.id"), index=True)
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("community.id"))
+    # What happened (create, offer, accept, complete, complain …); KPIs are rebuilt from these.
+    action: Mapped[str] = mapped_column(sa.String(16))
+    actor_kind: Mapped[str] = mapped_column(sa.String(16))
+    actor_id: Mapped[int | None]
+    from_status: Mapped[str | None] = mapped_column(sa.String(16))
+    to_status: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str | None] = mapped_column(sa.String(300))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.Index("ix_order_event_community_at", "community_id", "at"),)
+
+
+class DispatchOffer(db.Model):
+    """An order offered to one engineer; never twice to the same engineer."""
+
+    __tablename__ = "dispatch_offer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_order.id"), index=True)
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineer.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    score: Mapped[dict] = mapped_column(sa.JSON)
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (sa.UniqueConstraint("order_id", "engineer_id"),)
+
+
+class Review(db.Model):
+    """A resident's rating of a completed order, one per order."""
+
+    __tablename__ = "review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_order.id"), unique=True)
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("resident.id"), index=True)
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineer.id"), index=True)
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("community.id"), index=True)
+    rating: Mapped[int]
+    text: Mapped[str] = mapped_column(sa.String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)

@@ -1,0 +1,1 @@
+"""Notification templates, channels, the transactional outbox and fan-out jobs."""

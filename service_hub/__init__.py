@@ -1,0 +1,80 @@
+"""Service Hub: neighbourhood-centric field service. `create_app` builds the Flask app."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from service_hub.config import check_config, load_config
+
+log = logging.getLogger("service_hub")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from the environment, with `config` overriding any setting."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = load_config(instance_path=app.instance_path)
+    if config:
+        settings.update(config)
+    check_config(settings)
+    app.config.update(settings)
+    app.config.update(_api_settings())
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    from service_hub import db_setup, jobqueue
+    from service_hub.api import init_api
+    from service_hub.cli import register_cli
+    from service_hub.extensions import db, migrate
+
+    db.init_app(app)
+    from models.base import render_migration_type
+
+    migrations = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+    migrate.init_app(
+        app, db, directory=migrations, render_as_batch=True, render_item=render_migration_type
+    )
+    db_setup.init_app(app)
+    jobqueue.init_app(app)
+    init_api(app)
+    register_cli(app)
+    _log_runtime(app)
+    return app
+
+
+def _api_settings() -> dict:
+    import swagger_ui_bundle
+
+    return {
+        "API_TITLE": "Service Hub API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+        "SWAGGER_UI_ASSETS": swagger_ui_bundle.swagger_ui_path,
+        "JSON_AS_ASCII": False,
+    }
+
+
+def _log_runtime(app: Flask) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    queue_kind = app.extensions["job_queue"].kind
+    if url.get_backend_name() == "sqlite" and queue_kind == "in-process":
+        log.info(
+            "Embedded default: SQLite at %s and an in-process job queue "
+            "(set DATABASE_URL and REDIS_URL for PostgreSQL + Redis)",
+            url.database,
+        )
+    else:
+        log.info("Database %s, job queue %s", url.render_as_string(hide_password=True), queue_kind)

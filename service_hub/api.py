@@ -1,0 +1,48 @@
+"""The API object: OpenAPI document, docs page, error shape, and every blueprint."""
+
+from __future__ import annotations
+
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+
+from service_hub.errors import ErrorSchema, register_error_handlers
+
+
+class ServiceHubApi(Api):
+    """flask-smorest's Api, documenting our one error shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
+def init_api(app: Flask) -> ServiceHubApi:
+    """Create the Api, register blueprints, install error handlers."""
+    from service_hub import health
+    from service_hub.auth.routes import blp as auth_blp
+    from service_hub.communities.routes import blp as communities_blp
+    from service_hub.inbox.routes import blp as inbox_blp
+    from service_hub.kpis.routes import blp as kpis_blp
+    from service_hub.orders.routes import blp as orders_blp
+
+    api = ServiceHubApi(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    api.register_blueprint(health.blp)
+    for blp in (auth_blp, communities_blp, orders_blp, inbox_blp, kpis_blp):
+        api.register_blueprint(blp, url_prefix="/api/v1")
+    register_error_handlers(app)
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def swagger_assets(filename: str):
+        """Swagger UI's own files, served by us so the docs page needs no network."""
+        return send_from_directory(app.config["SWAGGER_UI_ASSETS"], filename)
+
+    return api
+
+
+_DESCRIPTION = """Service Hub: neighbourhood-centric field service.
+
+Every error has one shape: `{"error": {"code", "message", "message_zh"?, "fields"?}}`.
+Lists are paginated with `page` and `page_size` (at most 100) and answer
+`{"items", "page", "page_size", "total"}`. Times are ISO 8601 with offset.
+"""

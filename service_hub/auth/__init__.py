@@ -1,0 +1,1 @@
+"""Who is who: tokens, roles and the sign-in routes."""

@@ -1,0 +1,32 @@
+"""POST /auth/wechat-login and /auth/staff-login."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service_hub.auth import service
+from service_hub.auth.schemas import StaffLoginSchema, TokenSchema, WeChatLoginSchema
+
+blp = Blueprint("auth", __name__, description="Sign in: residents via WeChat, staff by password")
+
+
+@blp.route("/auth/wechat-login")
+class WeChatLogin(MethodView):
+    @blp.arguments(WeChatLoginSchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED", description="code invalid or used (40029)")
+    @blp.alt_response(403, response="FORBIDDEN", description="user blocked by WeChat (40226)")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="rate limited (45011)")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description="WeChat busy (-1)")
+    def post(self, args):
+        """Exchange a wx.login code for our token (the session_key stays on the server)."""
+        return service.login_resident(args["code"])
+
+
+@blp.route("/auth/staff-login")
+class StaffLogin(MethodView):
+    @blp.arguments(StaffLoginSchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def post(self, args):
+        """Engineers, managers and admins sign in with username (or phone) and password."""
+        return service.login_staff(args["login"], args["password"])

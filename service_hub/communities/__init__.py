@@ -1,0 +1,1 @@
+"""Communities, residents' bindings to them, and the service catalogue."""

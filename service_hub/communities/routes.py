@@ -1,0 +1,67 @@
+"""Community home, residents' bindings, and the service catalogue."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service_hub.auth.access import current_principal, requires
+from service_hub.communities import service
+from service_hub.communities.schemas import (
+    BindingSchema,
+    CommunityHomeSchema,
+    CommunitySchema,
+    ServiceTypeSchema,
+)
+from service_hub.pagination import PageArgsSchema, page_schema, paginate
+
+blp = Blueprint("communities", __name__, description="Communities, bindings, service catalogue")
+
+
+@blp.route("/communities/<int:community_id>")
+class CommunityHome(MethodView):
+    @blp.response(200, CommunityHomeSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, community_id: int):
+        """A community's home: its services, ranked engineers and upcoming visits."""
+        return service.community_home(community_id)
+
+
+@blp.route("/me/communities")
+class MyCommunities(MethodView):
+    @requires(blp, "resident")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(CommunitySchema))
+    def get(self, page_args):
+        """The communities I am bound to."""
+        query = service.my_communities_query(current_principal().id)
+        return paginate(query, **page_args)
+
+
+@blp.route("/me/communities/<int:community_id>")
+class MyCommunity(MethodView):
+    @requires(blp, "resident")
+    @blp.response(200, BindingSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="too many communities")
+    def put(self, community_id: int):
+        """Bind me to a community (a repeat returns the existing binding)."""
+        binding, created = service.bind(current_principal().id, community_id)
+        return {
+            "community_id": binding.community_id,
+            "created_at": binding.created_at,
+            "created": created,
+        }
+
+    @requires(blp, "resident")
+    @blp.response(204)
+    def delete(self, community_id: int):
+        """Unbind me from a community (a repeat is harmless)."""
+        service.unbind(current_principal().id, community_id)
+
+
+@blp.route("/services")
+class Services(MethodView):
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(ServiceTypeSchema))
+    def get(self, page_args):
+        """The service catalogue: types, the skill each needs, duration and base price."""
+        return paginate(service.services_query(), **page_args)

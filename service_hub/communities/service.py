@@ -1,0 +1,126 @@
+"""Rules about communities and who is bound to them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from models import Community, CommunityBinding, Engineer, EngineerCommunity, ServiceType, Visit
+from models.base import utcnow
+from service_hub.errors import Conflict, NotFound
+from service_hub.extensions import db
+
+
+def get_community(community_id: int) -> Community:
+    """The community, or a 404."""
+    community = db.session.get(Community, community_id)
+    if community is None:
+        raise NotFound(
+            f"No community {community_id}.", code="community_not_found", message_zh="小区不存在"
+        )
+    return community
+
+
+def community_home(community_id: int) -> dict:
+    """A community's page in a fixed number of queries, whatever its size."""
+    community = get_community(community_id)
+    engineers = db.session.execute(
+        sa.select(Engineer, EngineerCommunity)
+        .join(EngineerCommunity, EngineerCommunity.engineer_id == Engineer.id)
+        .where(EngineerCommunity.community_id == community_id)
+        .order_by(EngineerCommunity.composite_score.desc(), Engineer.id)
+        .limit(20)
+    ).all()
+    visits = db.session.scalars(
+        sa.select(Visit)
+        .where(Visit.community_id == community_id, Visit.ends_at >= utcnow())
+        .order_by(Visit.starts_at)
+        .limit(10)
+    ).all()
+    services = db.session.scalars(
+        sa.select(ServiceType).where(ServiceType.active.is_(True)).order_by(ServiceType.id)
+    ).all()
+    return {
+        "community": community,
+        "engineers": [
+            {
+                "engineer": e,
+                "composite_score": link.composite_score,
+                "completed_orders": link.completed_orders,
+            }
+            for e, link in engineers
+        ],
+        "upcoming_visits": visits,
+        "services": services,
+    }
+
+
+def is_bound(resident_id: int, community_id: int) -> bool:
+    """Whether the resident belongs to the community."""
+    return db.session.scalar(
+        sa.select(
+            sa.exists().where(
+                CommunityBinding.resident_id == resident_id,
+                CommunityBinding.community_id == community_id,
+            )
+        )
+    )
+
+
+def bind(resident_id: int, community_id: int) -> tuple[CommunityBinding, bool]:
+    """Bind a resident to a community; a repeat is harmless. Returns (binding, created)."""
+    get_community(community_id)
+    existing = db.session.scalar(
+        sa.select(CommunityBinding).where(
+            CommunityBinding.resident_id == resident_id,
+            CommunityBinding.community_id == community_id,
+        )
+    )
+    if existing:
+        return existing, False
+    limit = current_app.config["MAX_COMMUNITIES_PER_RESIDENT"]
+    count = db.session.scalar(
+        sa.select(sa.func.count()).where(CommunityBinding.resident_id == resident_id)
+    )
+    if count >= limit:
+        raise Conflict(
+            f"A resident may bind at most {limit} communities.",
+            code="too_many_communities",
+            message_zh=f"最多绑定{limit}个小区",
+        )
+    binding = CommunityBinding(resident_id=resident_id, community_id=community_id)
+    db.session.add(binding)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same bind raced with itself: the other request created it.
+        db.session.rollback()
+        return bind(resident_id, community_id)[0], False
+    return binding, True
+
+
+def unbind(resident_id: int, community_id: int) -> None:
+    """Remove a binding; unbinding something not bound is harmless."""
+    db.session.execute(
+        sa.delete(CommunityBinding).where(
+            CommunityBinding.resident_id == resident_id,
+            CommunityBinding.community_id == community_id,
+        )
+    )
+    db.session.commit()
+
+
+def my_communities_query(resident_id: int) -> sa.Select:
+    """The communities a resident is bound to, newest binding first."""
+    return (
+        sa.select(Community)
+        .join(CommunityBinding, CommunityBinding.community_id == Community.id)
+        .where(CommunityBinding.resident_id == resident_id)
+        .order_by(CommunityBinding.created_at.desc(), Community.id)
+    )
+
+
+def services_query() -> sa.Select:
+    """The active service catalogue."""
+    return sa.select(ServiceType).where(ServiceType.active.is_(True)).order_by(ServiceType.id)

@@ -1,0 +1,77 @@
+"""Configuration from the environment: the one place settings are read."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+ENVIRONMENTS = ("development", "testing", "production")
+
+DEFAULT_DISPATCH_WEIGHTS = {
+    "composite": 0.45,
+    "distance": 0.25,
+    "load": 0.15,
+    "preferred": 0.10,
+    "butler": 0.05,
+}
+
+
+class ConfigError(RuntimeError):
+    """The service cannot start with this configuration."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(environ: dict[str, str] | None = None, instance_path: str = "instance") -> dict:
+    """Build the Flask config mapping from environment variables.
+
+    With neither DATABASE_URL nor REDIS_URL set the service runs on the embedded
+    default: a SQLite file under the instance folder and an in-process job queue.
+    """
+    env = os.environ if environ is None else environ
+    service_env = env.get("SERVICE_HUB_ENV", "production")
+    if service_env not in ENVIRONMENTS:
+        raise ConfigError(f"SERVICE_HUB_ENV must be one of {ENVIRONMENTS}, not {service_env!r}")
+    sqlite_path = Path(instance_path) / "service_hub.db"
+    database_url = normalise_database_url(env.get("DATABASE_URL") or f"sqlite:///{sqlite_path}")
+    weights = dict(DEFAULT_DISPATCH_WEIGHTS)
+    if env.get("DISPATCH_WEIGHTS"):
+        weights.update(json.loads(env["DISPATCH_WEIGHTS"]))
+    return {
+        "SERVICE_HUB_ENV": service_env,
+        "TESTING": service_env == "testing",
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "WECHAT_APPID": env.get("WECHAT_APPID", "wx-demo-appid"),
+        "WECHAT_SECRET": env.get("WECHAT_SECRET", "demo-secret"),
+        "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
+        "WECHAT_TIMEOUT_SECONDS": float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
+        "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
+        "TOKEN_TTL_SECONDS": int(env.get("TOKEN_TTL_SECONDS", str(7 * 24 * 3600))),
+        "OFFER_TIMEOUT_SECONDS": int(env.get("OFFER_TIMEOUT_SECONDS", "600")),
+        "MAX_OPEN_ORDERS": int(env.get("MAX_OPEN_ORDERS", "5")),
+        "MAX_COMMUNITIES_PER_RESIDENT": int(env.get("MAX_COMMUNITIES_PER_RESIDENT", "5")),
+        "NOTIFICATION_CHUNK_SIZE": int(env.get("NOTIFICATION_CHUNK_SIZE", "500")),
+        "DISPATCH_WEIGHTS": weights,
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024))),
+    }
+
+
+def check_config(config: dict) -> None:
+    """Refuse to run outside development and testing without a real secret."""
+    if config["SERVICE_HUB_ENV"] == "production":
+        secret = config.get("SECRET_KEY") or ""
+        if secret == DEV_SECRET_KEY or len(secret) < 32:
+            raise ConfigError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in "
+                "production (for example: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )

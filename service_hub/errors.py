@@ -1,0 +1,163 @@
+"""The one error shape of the API, domain errors, and the handlers that render them."""
+
+from __future__ import annotations
+
+import http
+import logging
+
+import marshmallow as ma
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """A domain error the API turns into a 4xx/5xx response with a machine code."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        message_zh: str | None = None,
+        fields: dict | None = None,
+        details: dict | None = None,
+        headers: dict | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.status = status or self.status
+        self.message_zh = message_zh
+        self.fields = fields
+        self.details = details
+        self.headers = headers or {}
+
+
+class InvalidInput(AppError):
+    status, code = 422, "validation_error"
+
+
+class Unauthorized(AppError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(AppError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(AppError):
+    status, code = 404, "not_found"
+
+
+class Conflict(AppError):
+    status, code = 409, "conflict"
+
+
+class UpstreamUnavailable(AppError):
+    status, code = 503, "upstream_unavailable"
+
+
+class ErrorBodySchema(ma.Schema):
+    """What went wrong, for machines (code) and people (message, message_zh)."""
+
+    code = ma.fields.String(required=True, metadata={"description": "machine code"})
+    message = ma.fields.String(required=True)
+    message_zh = ma.fields.String(metadata={"description": "中文提示, shown to residents"})
+    fields = ma.fields.Dict(metadata={"description": "field name → list of problems"})
+    details = ma.fields.Dict()
+
+
+class ErrorSchema(ma.Schema):
+    """Every error response: {"error": {...}}."""
+
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
+def error_response(status: int, code: str, message: str, **extra):
+    """Render the one error shape."""
+    body = {"code": code, "message": message}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return jsonify({"error": body}), status
+
+
+def _flatten_webargs_messages(messages: dict) -> dict:
+    """webargs nests problems by location (json, query, …); clients want field → problems."""
+    fields: dict = {}
+    for location_errors in messages.values():
+        if isinstance(location_errors, dict):
+            fields.update(location_errors)
+        else:
+            fields.setdefault("_body", []).extend(location_errors)
+    return fields
+
+
+def handle_app_error(error: AppError):
+    """Render a domain error."""
+    response, status = error_response(
+        error.status,
+        error.code,
+        error.message,
+        message_zh=error.message_zh,
+        fields=error.fields,
+        details=error.details,
+    )
+    response.headers.extend(error.headers)
+    return response, status
+
+
+def handle_http_exception(error: HTTPException):
+    """Render werkzeug/webargs HTTP errors (404 routes, 405, 413, 422 validation …)."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if status == 422 and messages:
+        return error_response(
+            422,
+            "validation_error",
+            "The request has invalid fields.",
+            message_zh="请求参数有误",
+            fields=_flatten_webargs_messages(messages),
+        )
+    if status == 400 and messages:
+        return error_response(
+            400,
+            "malformed_request",
+            "The request body could not be read.",
+            fields=_flatten_webargs_messages(messages),
+        )
+    code = (
+        http.HTTPStatus(status).name.lower()
+        if status in http.HTTPStatus._value2member_map_
+        else "http_error"
+    )
+    message = data.get("message") or error.description or http.HTTPStatus(status).phrase
+    response, status = error_response(status, code, message)
+    if status == 405 and error.get_headers():
+        response.headers.extend(h for h in error.get_headers() if h[0] == "Allow")
+    return response, status
+
+
+def handle_unexpected(error: Exception):
+    """Never show a stack trace: log it and answer with a plain 500."""
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("unhandled error")
+    return error_response(
+        500,
+        "internal_error",
+        "Something went wrong on our side.",
+        message_zh="系统繁忙，请稍后再试",
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers; call after the Api so ours win."""
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,45 @@
+"""Liveness and readiness for operators and load balancers."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service_hub.extensions import db
+from service_hub.jobqueue import job_queue
+
+blp = Blueprint("health", __name__, description="Liveness and readiness")
+
+
+@blp.route("/healthz")
+class Liveness(MethodView):
+    @blp.response(200)
+    def get(self):
+        """The process is alive."""
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Readiness(MethodView):
+    @blp.response(200)
+    @blp.alt_response(503, description="a dependency is unreachable")
+    def get(self):
+        """The database and the job queue (Redis in production) are reachable."""
+        checks = {"database": _database_ok(), "queue": job_queue().ping()}
+        ready = all(checks.values())
+        body = {
+            "status": "ready" if ready else "not_ready",
+            "checks": checks,
+            "queue_kind": job_queue().kind,
+        }
+        return body, 200 if ready else 503
+
+
+def _database_ok() -> bool:
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        return True
+    except Exception:
+        db.session.rollback()
+        return False

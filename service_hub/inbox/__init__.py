@@ -1,0 +1,1 @@
+"""A resident's in-app notifications."""

@@ -1,0 +1,92 @@
+"""Keep per-community monthly counters current, and rebuild them from raw events.
+
+The incremental path (`count_event`, `count_rating`) and the rebuild read the same facts:
+order events by their action and time, reviews by their time, each in its local month.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from models import CommunityMonthKpi, OrderEvent, Review
+from service_hub.extensions import db
+from service_hub.sql import insert_ignoring_duplicates
+from service_hub.timefmt import month_of
+
+# order event action → counter it increments
+ACTION_COUNTERS = {
+    "create": "orders_created",
+    "complete": "orders_completed",
+    "cancel": "orders_cancelled",
+    "complain": "complaints",
+}
+COUNTERS = (
+    "orders_created",
+    "orders_completed",
+    "orders_cancelled",
+    "complaints",
+    "rating_sum",
+    "rating_count",
+)
+
+
+def _bump(community_id: int, moment: datetime, increments: dict[str, int]) -> None:
+    month = month_of(moment)
+    insert_ignoring_duplicates(
+        CommunityMonthKpi,
+        [{"community_id": community_id, "month": month, **dict.fromkeys(COUNTERS, 0)}],
+        ["community_id", "month"],
+    )
+    # An in-place increment, so concurrent events never lose each other's counts.
+    db.session.execute(
+        sa.update(CommunityMonthKpi)
+        .where(CommunityMonthKpi.community_id == community_id, CommunityMonthKpi.month == month)
+        .values({name: getattr(CommunityMonthKpi, name) + n for name, n in increments.items()})
+    )
+
+
+def count_event(event: OrderEvent) -> None:
+    """Count an order event in its community's month, in the caller's transaction."""
+    counter = ACTION_COUNTERS.get(event.action)
+    if counter:
+        _bump(event.community_id, event.at, {counter: 1})
+
+
+def count_rating(review: Review) -> None:
+    """Count a review's rating in its community's month, in the caller's transaction."""
+    _bump(review.community_id, review.created_at, {"rating_sum": review.rating, "rating_count": 1})
+
+
+def rebuild(progress=None) -> int:
+    """Recompute every rollup from order events and reviews; returns the rows written.
+
+    Streams the raw rows, so memory grows with communities × months, not with orders.
+    """
+    totals: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    events = db.session.execute(
+        sa.select(OrderEvent.community_id, OrderEvent.action, OrderEvent.at)
+        .where(OrderEvent.action.in_(ACTION_COUNTERS))
+        .execution_options(yield_per=5000)
+    )
+    for n, (community_id, action, at) in enumerate(events, 1):
+        totals[(community_id, month_of(at))][ACTION_COUNTERS[action]] += 1
+        if progress and n % 50_000 == 0:
+            progress(f"{n} order events read")
+    reviews = db.session.execute(
+        sa.select(Review.community_id, Review.rating, Review.created_at).execution_options(
+            yield_per=5000
+        )
+    )
+    for community_id, rating, created_at in reviews:
+        row = totals[(community_id, month_of(created_at))]
+        row["rating_sum"] += rating
+        row["rating_count"] += 1
+    db.session.execute(sa.delete(CommunityMonthKpi))
+    rows = [{"community_id": c, "month": m, **counts} for (c, m), counts in totals.items()]
+    for start in range(0, len(rows), 1000):
+        db.session.execute(sa.insert(CommunityMonthKpi), rows[start : start + 1000])
+    db.session.commit()
+    return len(rows)

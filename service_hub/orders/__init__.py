@@ -1,0 +1,1 @@
+"""Service orders: creation, the state machine, the timeline, reviews."""

@@ -1,0 +1,152 @@
+"""Orders: create, read with timeline, act on, review; engineers' open offers."""
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service_hub.auth.access import current_principal, requires
+from service_hub.errors import InvalidInput, NotFound
+from service_hub.orders import service
+from service_hub.orders.schemas import (
+    OfferSchema,
+    OrderActionSchema,
+    OrderCreateSchema,
+    OrderDetailSchema,
+    OrderSchema,
+    ReviewCreateSchema,
+    ReviewSchema,
+)
+from service_hub.orders.timeline import timeline
+from service_hub.pagination import PageArgsSchema, page_schema, paginate
+
+blp = Blueprint("orders", __name__, description="Service orders and their lifecycle")
+
+IDEMPOTENCY_HEADER = {
+    "Idempotency-Key": {
+        "description": "repeat-safe retries (≤64 chars)",
+        "schema": {"type": "string", "maxLength": 64},
+    }
+}
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 64:
+        raise InvalidInput(
+            "Idempotency-Key has 1 to 64 characters.", fields={"Idempotency-Key": ["length 1..64"]}
+        )
+    return key
+
+
+def _if_match() -> int | None:
+    value = request.headers.get("If-Match")
+    if value is None:
+        return None
+    try:
+        return int(value.strip('W/"'))
+    except ValueError as exc:
+        raise InvalidInput(
+            "If-Match carries the order's version number.", fields={"If-Match": ["not a version"]}
+        ) from exc
+
+
+def _detail(order):
+    return {**{k: getattr(order, k) for k in OrderSchema().fields}, "timeline": timeline(order.id)}
+
+
+@blp.route("/orders")
+class Orders(MethodView):
+    @requires(blp, "resident")
+    @blp.arguments(OrderCreateSchema)
+    @blp.response(201, OrderDetailSchema)
+    @blp.alt_response(
+        200, schema=OrderDetailSchema, description="repeat of an Idempotency-Key", success=True
+    )
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 64},
+            }
+        ]
+    )
+    def post(self, args):
+        """Request a service in one of my communities; dispatch starts at once."""
+        order, created = service.create_order(
+            current_principal().id, idempotency_key=_idempotency_key(), **args
+        )
+        return _detail(order), 201 if created else 200
+
+
+@blp.route("/orders/<int:order_id>")
+class OrderDetail(MethodView):
+    @requires(blp, "resident", "engineer", "manager")
+    @blp.response(200, OrderDetailSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, order_id: int):
+        """An order with its timeline (owner, its engineer, managers of its region)."""
+        order = service.get_order_for(current_principal(), order_id)
+        return _detail(order), 200, {"ETag": f'"{order.version}"'}
+
+
+@blp.route("/orders/<int:order_id>/<string:action>")
+class OrderAction(MethodView):
+    @requires(blp, "resident", "engineer", "manager")
+    @blp.arguments(OrderActionSchema)
+    @blp.response(200, OrderSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(
+        409, response="CONFLICT", description="illegal transition; see current_status"
+    )
+    @blp.alt_response(412, response="PRECONDITION_FAILED", description="If-Match version is stale")
+    @blp.doc(
+        parameters=[
+            {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}},
+            {
+                "in": "path",
+                "name": "action",
+                "required": True,
+                "schema": {"type": "string", "enum": list(service.ORDER_ACTIONS)},
+            },
+        ]
+    )
+    def post(self, args, order_id: int, action: str):
+        """accept, decline, en-route, start, complete, cancel or complain."""
+        if action not in service.ORDER_ACTIONS:
+            raise NotFound(f"No order action {action!r}.", code="unknown_action")
+        return service.perform(current_principal(), order_id, action, args["reason"], _if_match())
+
+
+@blp.route("/orders/<int:order_id>/review")
+class OrderReview(MethodView):
+    @requires(blp, "resident")
+    @blp.arguments(ReviewCreateSchema)
+    @blp.response(201, ReviewSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="not completed, or reviewed already")
+    def post(self, args, order_id: int):
+        """Rate a completed order of mine, once."""
+        return service.review_order(current_principal().id, order_id, **args)
+
+
+@blp.route("/me/orders")
+class MyOrders(MethodView):
+    @requires(blp, "resident", "engineer")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(OrderSchema))
+    def get(self, page_args):
+        """My orders (a resident's requests, or an engineer's assignments), newest first."""
+        return paginate(service.my_orders_query(current_principal()), **page_args)
+
+
+@blp.route("/engineers/me/offers")
+class MyOffers(MethodView):
+    @requires(blp, "engineer")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(OfferSchema))
+    def get(self, page_args):
+        """My open offers, soonest to expire first."""
+        return paginate(service.open_offers_query(current_principal().engineer_id), **page_args)

@@ -1,0 +1,83 @@
+"""Bodies of the order routes."""
+
+import marshmallow as ma
+
+from models.order import ORDER_SOURCES
+from service_hub.timefmt import LocalDateTime
+
+
+class OrderCreateSchema(ma.Schema):
+    community_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    service_type_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=1000))
+    window_start = LocalDateTime(load_default=None, allow_none=True)
+    window_end = LocalDateTime(load_default=None, allow_none=True)
+    preferred_engineer_id = ma.fields.Integer(
+        load_default=None, allow_none=True, validate=ma.validate.Range(min=1)
+    )
+
+
+class OrderEventSchema(ma.Schema):
+    action = ma.fields.String()
+    actor_kind = ma.fields.String()
+    actor_id = ma.fields.Integer(allow_none=True)
+    from_status = ma.fields.String(allow_none=True)
+    to_status = ma.fields.String()
+    reason = ma.fields.String(allow_none=True)
+    at = LocalDateTime()
+
+
+class OrderSchema(ma.Schema):
+    id = ma.fields.Integer()
+    resident_id = ma.fields.Integer()
+    community_id = ma.fields.Integer()
+    service_type_id = ma.fields.Integer()
+    engineer_id = ma.fields.Integer(allow_none=True)
+    preferred_engineer_id = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String()
+    source = ma.fields.String(metadata={"enum": list(ORDER_SOURCES)})
+    description = ma.fields.String()
+    window_start = LocalDateTime(allow_none=True)
+    window_end = LocalDateTime(allow_none=True)
+    score_breakdown = ma.fields.Dict(
+        allow_none=True, metadata={"description": "why this engineer was chosen"}
+    )
+    unassigned_reason = ma.fields.String(allow_none=True)
+    complaint = ma.fields.String(allow_none=True)
+    version = ma.fields.Integer(metadata={"description": "send as If-Match to act safely"})
+    created_at = LocalDateTime()
+    accepted_at = LocalDateTime(allow_none=True)
+    completed_at = LocalDateTime(allow_none=True)
+
+
+class OrderDetailSchema(OrderSchema):
+    timeline = ma.fields.List(ma.fields.Nested(OrderEventSchema))
+
+
+class OrderActionSchema(ma.Schema):
+    reason = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=300)
+    )
+
+
+class ReviewCreateSchema(ma.Schema):
+    rating = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=5))
+    text = ma.fields.String(load_default="", validate=ma.validate.Length(max=1000))
+
+
+class ReviewSchema(ma.Schema):
+    id = ma.fields.Integer()
+    order_id = ma.fields.Integer()
+    engineer_id = ma.fields.Integer()
+    rating = ma.fields.Integer()
+    text = ma.fields.String()
+    created_at = LocalDateTime()
+
+
+class OfferSchema(ma.Schema):
+    id = ma.fields.Integer()
+    order_id = ma.fields.Integer()
+    status = ma.fields.String()
+    score = ma.fields.Dict()
+    offered_at = LocalDateTime()
+    expires_at = LocalDateTime()

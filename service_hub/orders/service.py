@@ -1,0 +1,298 @@
+"""Order rules: who may create, see and move an order, and what each action does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from dispatch import assignment
+from models import (
+    Community,
+    DispatchOffer,
+    Engineer,
+    EngineerCommunity,
+    OrderStatus,
+    Review,
+    ServiceOrder,
+    ServiceType,
+)
+from models.base import utcnow
+from notifications.outbox import commit_and_relay, record
+from service_hub.auth.tokens import Principal
+from service_hub.communities.service import get_community, is_bound
+from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
+from service_hub.extensions import db
+from service_hub.kpis.rollup import count_rating
+from service_hub.orders.timeline import Actor, illegal_transition, lock_order, move, record_event
+
+S = OrderStatus
+# action → (roles allowed, statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[set[str], set[str], str]] = {
+    "en-route": ({"engineer"}, {S.ACCEPTED}, S.EN_ROUTE),
+    "start": ({"engineer"}, {S.EN_ROUTE}, S.IN_SERVICE),
+    "complete": ({"engineer"}, {S.IN_SERVICE}, S.COMPLETED),
+    "complain": ({"resident"}, {S.COMPLETED}, S.COMPLETED),
+}
+RESIDENT_CANCELLABLE = {S.CREATED, S.DISPATCHING, S.OFFERED, S.ACCEPTED, S.EN_ROUTE, S.UNASSIGNED}
+MANAGER_CANCELLABLE = RESIDENT_CANCELLABLE | {S.IN_SERVICE}
+ORDER_ACTIONS = ("accept", "decline", *TRANSITIONS, "cancel")
+
+
+def actor_of(principal: Principal) -> Actor:
+    """The timeline actor for a caller (engineers are recorded by engineer id)."""
+    if principal.role == "engineer":
+        return Actor("engineer", principal.engineer_id)
+    return Actor(principal.role, principal.id)
+
+
+def create_order(
+    resident_id: int,
+    community_id: int,
+    service_type_id: int,
+    *,
+    description: str = "",
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    preferred_engineer_id: int | None = None,
+    idempotency_key: str | None = None,
+    source: str = "mini_program",
+) -> tuple[ServiceOrder, bool]:
+    """Create an order and queue its dispatch; a repeated Idempotency-Key returns the first."""
+    if idempotency_key:
+        existing = _by_idempotency_key(resident_id, idempotency_key)
+        if existing:
+            return existing, False
+    get_community(community_id)
+    if not is_bound(resident_id, community_id):
+        raise Forbidden(
+            "Bind the community before requesting a service there.",
+            code="not_bound",
+            message_zh="请先绑定该小区",
+        )
+    service_type = db.session.get(ServiceType, service_type_id)
+    if service_type is None or not service_type.active:
+        raise InvalidInput("Unknown service type.", fields={"service_type_id": ["unknown"]})
+    if (
+        preferred_engineer_id is not None
+        and db.session.get(Engineer, preferred_engineer_id) is None
+    ):
+        raise InvalidInput("Unknown engineer.", fields={"preferred_engineer_id": ["unknown"]})
+    if window_start and window_end and window_end <= window_start:
+        raise InvalidInput(
+            "The window ends before it starts.",
+            fields={"window_end": ["must be after window_start"]},
+        )
+    order = ServiceOrder(
+        resident_id=resident_id,
+        community_id=community_id,
+        service_type_id=service_type_id,
+        description=description,
+        window_start=window_start,
+        window_end=window_end,
+        preferred_engineer_id=preferred_engineer_id,
+        idempotency_key=idempotency_key,
+        source=source,
+        status=S.CREATED,
+    )
+    db.session.add(order)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same Idempotency-Key raced with itself: answer with the order that won.
+        db.session.rollback()
+        existing = _by_idempotency_key(resident_id, idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+    record_event(order, "create", Actor("resident", resident_id), None)
+    record("order.dispatch", f"order:{order.id}:round:0", {"order_id": order.id})
+    commit_and_relay()
+    return order, True
+
+
+def _by_idempotency_key(resident_id: int, key: str) -> ServiceOrder | None:
+    return db.session.scalar(
+        sa.select(ServiceOrder).where(
+            ServiceOrder.resident_id == resident_id, ServiceOrder.idempotency_key == key
+        )
+    )
+
+
+def _in_region(principal: Principal, community_id: int) -> bool:
+    if principal.role == "admin" or not principal.region:
+        return True
+    community = db.session.get(Community, community_id)
+    return principal.region in (community.province, community.city)
+
+
+def can_see(principal: Principal, order: ServiceOrder) -> bool:
+    """Owner, the assigned or offered engineer, a manager for its region, an admin."""
+    if principal.role == "resident":
+        return order.resident_id == principal.id
+    if principal.role == "engineer":
+        if order.engineer_id == principal.engineer_id:
+            return True
+        return db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    DispatchOffer.order_id == order.id,
+                    DispatchOffer.engineer_id == principal.engineer_id,
+                )
+            )
+        )
+    return _in_region(principal, order.community_id)
+
+
+def get_order_for(principal: Principal, order_id: int) -> ServiceOrder:
+    """The order if the caller may see it; 404 otherwise (not telling it exists)."""
+    order = db.session.get(ServiceOrder, order_id)
+    if order is None or not can_see(principal, order):
+        raise NotFound(f"No order {order_id}.", code="order_not_found", message_zh="工单不存在")
+    return order
+
+
+def my_orders_query(principal: Principal) -> sa.Select:
+    """A resident's own orders, or an engineer's assigned ones, newest first."""
+    stmt = sa.select(ServiceOrder).order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc())
+    if principal.role == "engineer":
+        return stmt.where(ServiceOrder.engineer_id == principal.engineer_id)
+    return stmt.where(ServiceOrder.resident_id == principal.id)
+
+
+def perform(
+    principal: Principal,
+    order_id: int,
+    action: str,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> ServiceOrder:
+    """Apply an order action for the caller, checking role, ownership, state and version."""
+    get_order_for(principal, order_id)
+    if action == "accept" or action == "decline":
+        if principal.role != "engineer":
+            raise Forbidden("Only the offered engineer can answer an offer.", code="role_forbidden")
+        if action == "accept":
+            return assignment.accept(order_id, principal.engineer_id)
+        return assignment.decline(order_id, principal.engineer_id, reason)
+    order = lock_order(order_id)
+    if expected_version is not None and expected_version != order.version:
+        raise AppError(
+            "The order changed since you read it.",
+            status=412,
+            code="version_mismatch",
+            details={"current_version": order.version},
+        )
+    if action == "cancel":
+        _cancel(principal, order, reason)
+    else:
+        roles, sources, target = TRANSITIONS[action]
+        if principal.role not in roles and principal.role != "admin":
+            raise Forbidden(f"{action} is for: {', '.join(sorted(roles))}.", code="role_forbidden")
+        _check_party(principal, order)
+        if order.status not in sources:
+            raise illegal_transition(order, action)
+        if action == "complain":
+            if not reason:
+                raise InvalidInput("Say what went wrong.", fields={"reason": ["required"]})
+            order.complaint = reason
+        move(order, target, action.replace("-", "_"), actor_of(principal), reason)
+        if action == "complete":
+            _on_complete(order)
+    commit_and_relay()
+    return order
+
+
+def _check_party(principal: Principal, order: ServiceOrder) -> None:
+    if principal.role == "engineer" and order.engineer_id != principal.engineer_id:
+        raise Forbidden("This order is assigned to another engineer.", code="not_assigned")
+    if principal.role == "resident" and order.resident_id != principal.id:
+        raise Forbidden("This is not your order.", code="not_owner")
+
+
+def _cancel(principal: Principal, order: ServiceOrder, reason: str | None) -> None:
+    if principal.role == "resident":
+        _check_party(principal, order)
+        allowed = RESIDENT_CANCELLABLE
+    elif principal.role in ("manager", "admin"):
+        if not reason:
+            raise InvalidInput("Managers give a reason to cancel.", fields={"reason": ["required"]})
+        allowed = MANAGER_CANCELLABLE
+    else:
+        raise Forbidden("Engineers decline offers rather than cancel.", code="role_forbidden")
+    if order.status not in allowed:
+        raise illegal_transition(order, "cancel")
+    db.session.execute(
+        sa.update(DispatchOffer)
+        .where(DispatchOffer.order_id == order.id, DispatchOffer.status == "pending")
+        .values(status="withdrawn", responded_at=utcnow())
+    )
+    move(order, S.CANCELLED, "cancel", actor_of(principal), reason)
+
+
+def _on_complete(order: ServiceOrder) -> None:
+    order.completed_at = utcnow()
+    db.session.execute(
+        sa.update(EngineerCommunity)
+        .where(
+            EngineerCommunity.engineer_id == order.engineer_id,
+            EngineerCommunity.community_id == order.community_id,
+        )
+        .values(completed_orders=EngineerCommunity.completed_orders + 1)
+    )
+    service_type = db.session.get(ServiceType, order.service_type_id)
+    record(
+        "resident.notify",
+        f"order:{order.id}:completed",
+        {
+            "kind": "order_completed",
+            "resident_id": order.resident_id,
+            "order_id": order.id,
+            "service_name": service_type.name,
+        },
+    )
+
+
+def review_order(resident_id: int, order_id: int, rating: int, text: str = "") -> Review:
+    """The owner of a completed order rates it, once."""
+    order = lock_order(order_id)
+    if order.resident_id != resident_id:
+        raise NotFound(f"No order {order_id}.", code="order_not_found", message_zh="工单不存在")
+    if order.status != S.COMPLETED:
+        raise illegal_transition(order, "review")
+    review = Review(
+        order_id=order.id,
+        resident_id=resident_id,
+        engineer_id=order.engineer_id,
+        community_id=order.community_id,
+        rating=rating,
+        text=text,
+        created_at=utcnow(),
+    )
+    db.session.add(review)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict(
+            "This order has been reviewed already.",
+            code="already_reviewed",
+            message_zh="该工单已评价",
+        ) from exc
+    count_rating(review)
+    commit_and_relay()
+    return review
+
+
+def open_offers_query(engineer_id: int) -> sa.Select:
+    """An engineer's pending offers, soonest to expire first."""
+    return (
+        sa.select(DispatchOffer)
+        .where(
+            DispatchOffer.engineer_id == engineer_id,
+            DispatchOffer.status == "pending",
+            DispatchOffer.expires_at > utcnow(),
+        )
+        .order_by(DispatchOffer.expires_at)
+    )

@@ -1,0 +1,55 @@
+"""Page-number pagination with a body envelope, the same on every list."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from service_hub.extensions import db
+
+MAX_PAGE_SIZE = 100
+
+
+class PageArgsSchema(ma.Schema):
+    """?page=&page_size= (page_size at most 100)."""
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
+    page_size = ma.fields.Integer(
+        load_default=20, validate=ma.validate.Range(min=1, max=MAX_PAGE_SIZE)
+    )
+
+
+_page_schemas: dict[type, type] = {}
+
+
+def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """The envelope schema {items, page, page_size, total} around item_schema."""
+    if item_schema not in _page_schemas:
+        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+        _page_schemas[item_schema] = type(
+            name,
+            (ma.Schema,),
+            {
+                "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+                "page": ma.fields.Integer(required=True),
+                "page_size": ma.fields.Integer(required=True),
+                "total": ma.fields.Integer(required=True),
+            },
+        )
+    return _page_schemas[item_schema]
+
+
+def paginate(stmt: sa.Select, page: int, page_size: int, row_to_item=None) -> dict:
+    """Run stmt for one page and count the whole result.
+
+    Items are the first entity of each row, or row_to_item(row) when given.
+    """
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    )
+    paged = stmt.limit(page_size).offset((page - 1) * page_size)
+    if row_to_item is None:
+        items = db.session.scalars(paged).all()
+    else:
+        items = [row_to_item(*row) for row in db.session.execute(paged)]
+    return {"items": items, "page": page, "page_size": page_size, "total": total}
