@@ -1,0 +1,139 @@
+"""Fixtures: the app on each backend (embedded SQLite + in-process queue, and PostgreSQL +
+Redis with a real RQ worker where reachable), a client, a job runner and the fake WeChat."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from redis import Redis
+
+from service_hub import create_app
+from service_hub.extensions import db
+from service_hub.wechat.fake_server import FakeWeChatServer
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+BACKENDS = ("embedded", "postgres-redis")
+
+
+def _unreachable(url_kind: str) -> str | None:
+    """Why a server backend cannot be used here, or None when it can."""
+    try:
+        if url_kind == "postgres":
+            engine = sa.create_engine(
+                PG_URL.replace("postgresql://", "postgresql+psycopg://"),
+                connect_args={"connect_timeout": 3},
+            )
+            with engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+            engine.dispose()
+        else:
+            Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:  # the reason is printed with the skip
+        return f"{url_kind} unreachable ({type(exc).__name__}: {exc})"
+    return None
+
+
+def pytest_report_header(config):
+    reasons = [r for r in (_unreachable("postgres"), _unreachable("redis")) if r]
+    if reasons:
+        return f"backends: embedded only ({'; '.join(reasons)})"
+    return f"backends: embedded (SQLite + in-process queue) and PostgreSQL {PG_URL} + Redis {REDIS_URL}"
+
+
+@pytest.fixture(scope="session")
+def fake_wechat():
+    """The fake WeChat server on loopback, shared by the session."""
+    with FakeWeChatServer() as server:
+        yield server
+
+
+def _reset_postgres_schema() -> None:
+    engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, fake_wechat, tmp_path_factory):
+    """The app on one backend, its schema built by the migrations."""
+    from flask_migrate import upgrade
+
+    settings = {
+        "SERVICE_HUB_ENV": "testing",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "WECHAT_API_BASE": fake_wechat.base_url,
+        "WECHAT_APPID": fake_wechat.state.appid,
+        "WECHAT_SECRET": fake_wechat.state.secret,
+    }
+    if request.param == "postgres-redis":
+        reasons = [r for r in (_unreachable("postgres"), _unreachable("redis")) if r]
+        if reasons:
+            if os.environ.get("CI"):
+                pytest.fail("CI must test on PostgreSQL and Redis: " + "; ".join(reasons))
+            pytest.skip("; ".join(reasons))
+        _reset_postgres_schema()
+        settings.update(
+            SQLALCHEMY_DATABASE_URI=PG_URL.replace("postgresql://", "postgresql+psycopg://"),
+            REDIS_URL=REDIS_URL,
+        )
+    else:
+        path = tmp_path_factory.mktemp("sqlite") / "test.db"
+        settings.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", REDIS_URL=None)
+    application = create_app(settings)
+    application.config["BACKEND"] = request.param
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean(request, fake_wechat):
+    """Every test starts with empty tables, an empty Redis test database and a fresh fake."""
+    fake_wechat.state.reset()
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    queue = application.extensions["job_queue"]
+    if hasattr(queue, "drain"):
+        queue.drain()
+        queue.run_scheduled_now() and queue.drain()
+    else:
+        queue.redis.flushdb()
+    with application.app_context():
+        tables = db.metadata.sorted_tables
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                db.session.execute(table.delete())
+        db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job to completion: a real RQ worker (burst) or the in-process queue."""
+    from service_hub.worker import build_worker
+
+    def run() -> None:
+        queue = app.extensions["job_queue"]
+        if hasattr(queue, "drain"):
+            queue.drain()
+        else:
+            build_worker(app, (), simple=True).work(burst=True, logging_level="WARNING")
+
+    return run
