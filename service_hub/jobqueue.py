@@ -71,7 +71,7 @@ class InProcessJobQueue:
 
     kind = "in-process"
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, timers: bool = True) -> None:
         self.app = app
         self._ready: queue.Queue = queue.Queue()
         self._scheduled: list = []
@@ -79,10 +79,9 @@ class InProcessJobQueue:
         self._lock = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="in-process-jobs", daemon=True)
         self._thread.start()
-        self._timer = threading.Thread(
-            target=self._promote_due, name="in-process-timer", daemon=True
-        )
-        self._timer.start()
+        # Tests turn timers off and call run_scheduled_now(): time moves only when they say so.
+        if timers:
+            threading.Thread(target=self._promote_due, name="in-process-timer", daemon=True).start()
 
     def enqueue(self, queue_name: str, func: Callable, *args) -> None:
         """Run func(*args) on the worker thread."""
@@ -148,7 +147,7 @@ def init_app(app: Flask) -> None:
     if app.config["REDIS_URL"]:
         app.extensions["job_queue"] = RQJobQueue(app.config["REDIS_URL"])
     else:
-        app.extensions["job_queue"] = InProcessJobQueue(app)
+        app.extensions["job_queue"] = InProcessJobQueue(app, timers=app.config["INPROCESS_TIMERS"])
 
 
 def job_queue() -> RQJobQueue | InProcessJobQueue:

@@ -40,7 +40,8 @@ def pytest_report_header(config):
     reasons = [r for r in (_unreachable("postgres"), _unreachable("redis")) if r]
     if reasons:
         return f"backends: embedded only ({'; '.join(reasons)})"
-    return f"backends: embedded (SQLite + in-process queue) and PostgreSQL {PG_URL} + Redis {REDIS_URL}"
+    return (f"backends: embedded (SQLite + in-process queue) and "
+            f"PostgreSQL {PG_URL} + Redis {REDIS_URL}")
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +66,7 @@ def app(request, fake_wechat, tmp_path_factory):
     settings = {
         "SERVICE_HUB_ENV": "testing",
         "TESTING": True,
+        "INPROCESS_TIMERS": False,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "WECHAT_API_BASE": fake_wechat.base_url,
         "WECHAT_APPID": fake_wechat.state.appid,
@@ -129,11 +131,15 @@ def run_jobs(app):
     """Run every queued job to completion: a real RQ worker (burst) or the in-process queue."""
     from service_hub.worker import build_worker
 
-    def run() -> None:
+    def run(include_scheduled: bool = False) -> None:
+        """include_scheduled also runs delayed jobs that are due (RQ) or all of them (in-process)."""
         queue = app.extensions["job_queue"]
         if hasattr(queue, "drain"):
             queue.drain()
+            if include_scheduled and queue.run_scheduled_now():
+                queue.drain()
         else:
-            build_worker(app, (), simple=True).work(burst=True, logging_level="WARNING")
+            worker = build_worker(app, (), simple=True)
+            worker.work(burst=True, logging_level="WARNING", with_scheduler=include_scheduled)
 
     return run
