@@ -15,9 +15,12 @@ log = logging.getLogger("service_hub")
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from the environment, with `config` overriding any setting."""
     app = Flask(__name__, instance_relative_config=True)
+    app.json.ensure_ascii = False  # Chinese messages as text, not \u escapes
     settings = load_config(instance_path=app.instance_path)
     if config:
         settings.update(config)
+        if "TESTING" not in config:
+            settings["TESTING"] = settings["SERVICE_HUB_ENV"] == "testing"
     check_config(settings)
     app.config.update(settings)
     app.config.update(_api_settings())
@@ -61,7 +64,6 @@ def _api_settings() -> dict:
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
         "SWAGGER_UI_ASSETS": swagger_ui_bundle.swagger_ui_path,
-        "JSON_AS_ASCII": False,
     }
 
 

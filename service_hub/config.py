@@ -30,6 +30,14 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _number(env, name: str, default: str, kind=int):
+    value = env.get(name, default)
+    try:
+        return kind(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a {kind.__name__}, not {value!r}") from exc
+
+
 def load_config(environ: dict[str, str] | None = None, instance_path: str = "instance") -> dict:
     """Build the Flask config mapping from environment variables.
 
@@ -44,7 +52,12 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
     database_url = normalise_database_url(env.get("DATABASE_URL") or f"sqlite:///{sqlite_path}")
     weights = dict(DEFAULT_DISPATCH_WEIGHTS)
     if env.get("DISPATCH_WEIGHTS"):
-        weights.update(json.loads(env["DISPATCH_WEIGHTS"]))
+        try:
+            weights.update(json.loads(env["DISPATCH_WEIGHTS"]))
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                'DISPATCH_WEIGHTS must be a JSON object such as {"composite": 0.5}'
+            ) from exc
     return {
         "SERVICE_HUB_ENV": service_env,
         "TESTING": service_env == "testing",
@@ -55,15 +68,15 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "WECHAT_APPID": env.get("WECHAT_APPID", "wx-demo-appid"),
         "WECHAT_SECRET": env.get("WECHAT_SECRET", "demo-secret"),
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
-        "WECHAT_TIMEOUT_SECONDS": float(env.get("WECHAT_TIMEOUT_SECONDS", "5")),
+        "WECHAT_TIMEOUT_SECONDS": _number(env, "WECHAT_TIMEOUT_SECONDS", "5", float),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
-        "TOKEN_TTL_SECONDS": int(env.get("TOKEN_TTL_SECONDS", str(7 * 24 * 3600))),
-        "OFFER_TIMEOUT_SECONDS": int(env.get("OFFER_TIMEOUT_SECONDS", "600")),
-        "MAX_OPEN_ORDERS": int(env.get("MAX_OPEN_ORDERS", "5")),
-        "MAX_COMMUNITIES_PER_RESIDENT": int(env.get("MAX_COMMUNITIES_PER_RESIDENT", "5")),
-        "NOTIFICATION_CHUNK_SIZE": int(env.get("NOTIFICATION_CHUNK_SIZE", "500")),
+        "TOKEN_TTL_SECONDS": _number(env, "TOKEN_TTL_SECONDS", str(7 * 24 * 3600)),
+        "OFFER_TIMEOUT_SECONDS": _number(env, "OFFER_TIMEOUT_SECONDS", "600"),
+        "MAX_OPEN_ORDERS": _number(env, "MAX_OPEN_ORDERS", "5"),
+        "MAX_COMMUNITIES_PER_RESIDENT": _number(env, "MAX_COMMUNITIES_PER_RESIDENT", "5"),
+        "NOTIFICATION_CHUNK_SIZE": _number(env, "NOTIFICATION_CHUNK_SIZE", "500"),
         "DISPATCH_WEIGHTS": weights,
-        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024))),
+        "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH", str(10 * 1024 * 1024)),
     }
 
 

@@ -125,3 +125,14 @@ BIO_TEMPLATES = [
     "{years}年{skills}维修经验，做事细致，上门必穿鞋套。",
     "专注{skills}服务{years}年，擅长疑难故障排查，价格透明。",
 ]
+DECLINE_REASONS = ["今天已经排满了", "距离太远，赶不过去", "缺少配件"]
+
+# Shapes of the year of history.
+# orders per 1,000 households a month, by community tier
+TIER_RATES = {"A": (3.5, 6.0), "B": (2.8, 5.0), "C": (2.2, 4.2), "D": (2.0, 3.2)}
+# local hour an order is placed → weight
+ORDER_HOURS = dict(zip(range(7, 22), [2, 5, 8, 9, 8, 7, 6, 6, 7, 8, 9, 8, 6, 4, 2], strict=True))
+SLOT_HOURS = (9, 11, 13, 15, 17, 19)  # local starts of two-hour visit windows
+ORDER_SOURCES = {"mini_program": 85, "phone": 10, "proactive": 5}
+# Engineers' skill sets: two complementary crews, so one of each covers every service.
+CREW_SKILLS = (["purifier", "appliance", "boiler"], ["aircon", "boiler", "appliance"])

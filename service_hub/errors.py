@@ -7,6 +7,7 @@ import logging
 
 import marshmallow as ma
 from flask import Flask, jsonify
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,10 @@ def handle_unexpected(error: Exception):
     """Never show a stack trace: log it and answer with a plain 500."""
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
+    if isinstance(error, StaleDataError):
+        # Someone changed the row between our read and our write; nothing was stored.
+        return error_response(409, "concurrent_update", "The record changed meanwhile; retry.",
+                              message_zh="数据已被更新，请重试")
     log.exception("unhandled error")
     return error_response(
         500,

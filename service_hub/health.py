@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -12,9 +13,20 @@ from service_hub.jobqueue import job_queue
 blp = Blueprint("health", __name__, description="Liveness and readiness")
 
 
+class LivenessSchema(ma.Schema):
+    status = ma.fields.String(metadata={"example": "ok"})
+
+
+class ReadinessSchema(ma.Schema):
+    status = ma.fields.String(metadata={"enum": ["ready", "not_ready"]})
+    checks = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean(),
+                            metadata={"description": "database, queue → reachable"})
+    queue_kind = ma.fields.String(metadata={"enum": ["rq", "in-process"]})
+
+
 @blp.route("/healthz")
 class Liveness(MethodView):
-    @blp.response(200)
+    @blp.response(200, LivenessSchema)
     def get(self):
         """The process is alive."""
         return {"status": "ok"}
@@ -22,8 +34,8 @@ class Liveness(MethodView):
 
 @blp.route("/readyz")
 class Readiness(MethodView):
-    @blp.response(200)
-    @blp.alt_response(503, description="a dependency is unreachable")
+    @blp.response(200, ReadinessSchema)
+    @blp.alt_response(503, schema=ReadinessSchema, description="a dependency is unreachable")
     def get(self):
         """The database and the job queue (Redis in production) are reachable."""
         checks = {"database": _database_ok(), "queue": job_queue().ping()}

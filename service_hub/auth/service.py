@@ -96,9 +96,10 @@ def _upsert_resident(session: dict) -> Resident:
 
 def login_staff(login: str, password: str) -> dict:
     """Check a staff member's username (or phone) and password; return our token."""
-    staff = db.session.scalar(
-        sa.select(StaffUser).where(sa.or_(StaffUser.username == login, StaffUser.phone == login))
-    )
+    # A username wins over another account's identical phone number.
+    staff = db.session.scalar(sa.select(StaffUser).where(StaffUser.username == login))
+    if staff is None:
+        staff = db.session.scalar(sa.select(StaffUser).where(StaffUser.phone == login))
     if staff is None or not staff.active:
         check_password_hash(_DUMMY_HASH, password)
         raise Unauthorized(

@@ -1,0 +1,99 @@
+"""KPI rollups: kept as events happen, rebuildable, read by region."""
+
+import pytest
+import sqlalchemy as sa
+
+from models import CommunityMonthKpi
+from models.base import utcnow
+from service_hub.extensions import db
+from service_hub.kpis import rollup
+from service_hub.timefmt import month_of
+from tests import factories as f
+
+
+def snapshot(app) -> list[tuple]:
+    with app.app_context():
+        rows = db.session.scalars(sa.select(CommunityMonthKpi)).all()
+        return sorted((r.community_id, r.month, *(getattr(r, c) for c in rollup.COUNTERS))
+                      for r in rows)
+
+
+def run_orders(app, client, run_jobs, community_id: int, outcomes: list[str]) -> None:
+    """Create one order per outcome and drive it there through the API."""
+    resident_id = f.resident(app, communities=(community_id,))
+    auth = f.resident_auth(app, resident_id)
+    service_id = f.service_type(app)
+    engineer_id = f.engineer(app, communities=(community_id,))
+    engineer = f.engineer_auth(app, engineer_id)
+    for outcome in outcomes:
+        order_id = client.post("/api/v1/orders", headers=auth, json={
+            "community_id": community_id, "service_type_id": service_id}).json["id"]
+        if outcome == "cancel":
+            client.post(f"/api/v1/orders/{order_id}/cancel", headers=auth, json={})
+            continue
+        run_jobs()
+        for action in ("accept", "en-route", "start", "complete"):
+            client.post(f"/api/v1/orders/{order_id}/{action}", headers=engineer, json={})
+        client.post(f"/api/v1/orders/{order_id}/review", headers=auth, json={"rating": 3})
+        if outcome == "complain":
+            client.post(f"/api/v1/orders/{order_id}/complain", headers=auth,
+                        json={"reason": "没有清理现场"})
+
+
+@pytest.fixture
+def month(app) -> str:
+    with app.app_context():
+        return month_of(utcnow())
+
+
+def test_rebuilt_rollups_equal_the_incremental_ones(app, client, run_jobs):
+    run_orders(app, client, run_jobs, f.community(app), ["complete", "cancel", "complain"])
+    run_orders(app, client, run_jobs, f.community(app), ["complete"])
+    incremental = snapshot(app)
+    with app.app_context():
+        rollup.rebuild()
+    assert snapshot(app) == incremental
+    assert len(incremental) == 2
+
+
+def test_the_table_counts_orders_completions_and_complaints(app, client, run_jobs, month):
+    community_id = f.community(app, household_count=2000)
+    run_orders(app, client, run_jobs, community_id, ["complete", "cancel", "complain"])
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    [row] = client.get(f"/api/v1/kpis/communities?month={month}", headers=manager).json["items"]
+    assert (row["orders"], row["completed"], row["cancelled"], row["complaints"]) == (3, 2, 1, 1)
+    assert (row["orders_per_1000"], row["complaints_per_1000"]) == (1.5, 0.5)
+
+
+def test_a_regional_manager_sees_only_their_region(app, client, run_jobs, month):
+    shanghai = f.community(app)
+    beijing = f.community(app, province="北京市", city="北京市", district="朝阳区")
+    run_orders(app, client, run_jobs, shanghai, ["complete"])
+    run_orders(app, client, run_jobs, beijing, ["complete"])
+    manager = f.staff_auth(app, f.staff(app, "manager", region="北京市"), "manager")
+    items = client.get(f"/api/v1/kpis/communities?month={month}", headers=manager).json["items"]
+    assert [r["community_id"] for r in items] == [beijing]
+
+
+def test_a_regional_manager_cannot_read_another_regions_series(app, client):
+    shanghai = f.community(app)
+    manager = f.staff_auth(app, f.staff(app, "manager", region="北京市"), "manager")
+    response = client.get(f"/api/v1/kpis/communities/{shanghai}", headers=manager)
+    assert response.status_code == 404
+
+
+def test_the_series_fills_quiet_months_with_zeros(app, client, run_jobs, month):
+    community_id = f.community(app)
+    run_orders(app, client, run_jobs, community_id, ["complete"])
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    series = client.get(f"/api/v1/kpis/communities/{community_id}?months=3",
+                        headers=manager).json["months"]
+    assert [m["orders"] for m in series] == [0, 0, 1]
+    assert series[-1]["month"] == month
+
+
+def test_a_malformed_month_is_refused(app, client):
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    response = client.get("/api/v1/kpis/communities?month=2026-13", headers=manager)
+    assert response.status_code == 422
+    assert "month" in response.json["error"]["fields"]
