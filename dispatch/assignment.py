@@ -168,7 +168,7 @@ def _redispatch(order: ServiceOrder) -> None:
 
 
 def accept(order_id: int, engineer_id: int) -> ServiceOrder:
-    """The offered engineer takes the order; it becomes theirs and the community hears of the visit."""
+    """The offered engineer takes the order; the community hears of the visit."""
     order = lock_order(order_id)
     offer = _pending_offer(order, engineer_id)
     if order.status != OrderStatus.OFFERED or offer is None:

@@ -34,8 +34,9 @@ Service Hub demo is up.
   Fake WeChat:     {wechat.base_url} (any wx.login code works; "alice:1", "alice:2" are one user)
   Resident token:  curl -s -X POST {base}/api/v1/auth/wechat-login \\
                      -H 'Content-Type: application/json' -d '{{"code": "alice:1"}}'
-  Staff tokens:    POST {base}/api/v1/auth/staff-login with {{"login": "manager", "password": "demo-pass-2026"}}
-                   (engineers: "engineer1" … with the same password)
+  Staff tokens:    POST {base}/api/v1/auth/staff-login
+                   {{"login": "manager", "password": "demo-pass-2026"}}
+                   (also "admin", "manager-sh", "engineer1" … with the same password)
 """)
     os.environ.setdefault("FLASK_RUN_FROM_CLI", "true")
     app.run(host=host, port=port, threaded=True, use_reloader=False)

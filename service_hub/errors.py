@@ -150,8 +150,12 @@ def handle_unexpected(error: Exception):
         return handle_http_exception(error)
     if isinstance(error, StaleDataError):
         # Someone changed the row between our read and our write; nothing was stored.
-        return error_response(409, "concurrent_update", "The record changed meanwhile; retry.",
-                              message_zh="数据已被更新，请重试")
+        return error_response(
+            409,
+            "concurrent_update",
+            "The record changed meanwhile; retry.",
+            message_zh="数据已被更新，请重试",
+        )
     log.exception("unhandled error")
     return error_response(
         500,

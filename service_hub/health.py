@@ -19,8 +19,11 @@ class LivenessSchema(ma.Schema):
 
 class ReadinessSchema(ma.Schema):
     status = ma.fields.String(metadata={"enum": ["ready", "not_ready"]})
-    checks = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean(),
-                            metadata={"description": "database, queue → reachable"})
+    checks = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Boolean(),
+        metadata={"description": "database, queue → reachable"},
+    )
     queue_kind = ma.fields.String(metadata={"enum": ["rq", "in-process"]})
 
 

@@ -40,8 +40,10 @@ def pytest_report_header(config):
     reasons = [r for r in (_unreachable("postgres"), _unreachable("redis")) if r]
     if reasons:
         return f"backends: embedded only ({'; '.join(reasons)})"
-    return (f"backends: embedded (SQLite + in-process queue) and "
-            f"PostgreSQL {PG_URL} + Redis {REDIS_URL}")
+    return (
+        f"backends: embedded (SQLite + in-process queue) and "
+        f"PostgreSQL {PG_URL} + Redis {REDIS_URL}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +134,7 @@ def run_jobs(app):
     from service_hub.worker import build_worker
 
     def run(include_scheduled: bool = False) -> None:
-        """include_scheduled also runs delayed jobs that are due (RQ) or all of them (in-process)."""
+        """include_scheduled also runs delayed jobs: those due (RQ), or all (in-process)."""
         queue = app.extensions["job_queue"]
         if hasattr(queue, "drain"):
             queue.drain()

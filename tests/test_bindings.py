@@ -31,8 +31,9 @@ def test_unbinding_removes_the_community_and_a_repeat_is_harmless(app, client):
     community_id = f.community(app)
     auth = f.resident_auth(app, f.resident(app, communities=(community_id,)))
     for _ in range(2):
-        assert client.delete(f"/api/v1/me/communities/{community_id}", headers=auth).status_code \
-            == 204
+        assert (
+            client.delete(f"/api/v1/me/communities/{community_id}", headers=auth).status_code == 204
+        )
     assert client.get("/api/v1/me/communities", headers=auth).json["total"] == 0
 
 

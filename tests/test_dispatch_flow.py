@@ -25,9 +25,11 @@ def setting(app):
 
 
 def create_order(app, client, setting, **extra) -> int:
-    response = client.post("/api/v1/orders", headers=f.resident_auth(app, setting["resident"]),
-                           json={"community_id": setting["community"],
-                                 "service_type_id": setting["service"], **extra})
+    response = client.post(
+        "/api/v1/orders",
+        headers=f.resident_auth(app, setting["resident"]),
+        json={"community_id": setting["community"], "service_type_id": setting["service"], **extra},
+    )
     assert response.status_code == 201, response.json
     return response.json["id"]
 
@@ -43,13 +45,15 @@ def offers(app, order_id: int) -> list[tuple[int, str]]:
     with app.app_context():
         return db.session.execute(
             sa.select(DispatchOffer.engineer_id, DispatchOffer.status)
-            .where(DispatchOffer.order_id == order_id).order_by(DispatchOffer.id)
+            .where(DispatchOffer.order_id == order_id)
+            .order_by(DispatchOffer.id)
         ).all()
 
 
 def act(app, client, engineer_id: int, order_id: int, action: str):
-    return client.post(f"/api/v1/orders/{order_id}/{action}",
-                       headers=f.engineer_auth(app, engineer_id), json={})
+    return client.post(
+        f"/api/v1/orders/{order_id}/{action}", headers=f.engineer_auth(app, engineer_id), json={}
+    )
 
 
 def test_a_decline_passes_the_order_to_the_next_engineer(app, client, run_jobs, setting):
@@ -63,8 +67,9 @@ def test_a_decline_passes_the_order_to_the_next_engineer(app, client, run_jobs, 
     assert order_row(app, order_id).status == "offered"
 
 
-def test_when_everyone_declined_the_order_is_unassigned_with_a_reason(app, client, run_jobs,
-                                                                     setting):
+def test_when_everyone_declined_the_order_is_unassigned_with_a_reason(
+    app, client, run_jobs, setting
+):
     only = f.engineer(app, communities=(setting["community"],))
     order_id = create_order(app, client, setting)
     run_jobs()
@@ -76,8 +81,9 @@ def test_when_everyone_declined_the_order_is_unassigned_with_a_reason(app, clien
     assert offers(app, order_id) == [(only, "declined")]
 
 
-def test_an_order_with_no_engineer_serving_the_community_is_unassigned(app, client, run_jobs,
-                                                                      setting):
+def test_an_order_with_no_engineer_serving_the_community_is_unassigned(
+    app, client, run_jobs, setting
+):
     f.engineer(app, communities=(f.community(app),))
     order_id = create_order(app, client, setting)
     run_jobs()
@@ -94,8 +100,9 @@ def test_an_engineer_without_the_skill_is_never_offered_the_order(app, client, r
     assert offers(app, order_id) == [(able, "pending")]
 
 
-def test_an_ineligible_preferred_engineer_is_skipped_with_the_reason(app, client, run_jobs,
-                                                                    setting):
+def test_an_ineligible_preferred_engineer_is_skipped_with_the_reason(
+    app, client, run_jobs, setting
+):
     preferred = f.engineer(app, communities=(setting["community"],), on_duty=False)
     other = f.engineer(app, communities=(setting["community"],))
     order_id = create_order(app, client, setting, preferred_engineer_id=preferred)
@@ -144,8 +151,7 @@ def test_an_accept_after_expiry_is_refused(app, client, run_jobs, setting, monke
     assert response.json["error"]["code"] == "offer_expired"
 
 
-def test_an_engineer_cannot_accept_an_order_offered_to_someone_else(app, client, run_jobs,
-                                                                   setting):
+def test_an_engineer_cannot_accept_an_order_offered_to_someone_else(app, client, run_jobs, setting):
     f.engineer(app, communities=(setting["community"],), composite=0.9)
     other = f.engineer(app, communities=(setting["community"],), composite=0.1)
     order_id = create_order(app, client, setting)
@@ -155,12 +161,18 @@ def test_an_engineer_cannot_accept_an_order_offered_to_someone_else(app, client,
 
 
 def run_worker_command(app) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SERVICE_HUB_ENV": "testing",
-           "REDIS_URL": app.config["REDIS_URL"] or "",
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}
+    env = {
+        **os.environ,
+        "SERVICE_HUB_ENV": "testing",
+        "REDIS_URL": app.config["REDIS_URL"] or "",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+    }
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

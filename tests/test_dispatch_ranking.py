@@ -7,8 +7,15 @@ HOME = (31.19, 121.44)
 
 
 def candidate(engineer_id=1, **overrides) -> Candidate:
-    fields = {"serves_community": True, "skills": {"purifier": 3}, "on_duty": True,
-              "open_orders": 0, "max_open_orders": 5, "composite_score": 0.5, "base": HOME}
+    fields = {
+        "serves_community": True,
+        "skills": {"purifier": 3},
+        "on_duty": True,
+        "open_orders": 0,
+        "max_open_orders": 5,
+        "composite_score": 0.5,
+        "base": HOME,
+    }
     return Candidate(engineer_id=engineer_id, **{**fields, **overrides})
 
 
@@ -41,8 +48,9 @@ def test_an_engineer_offered_this_order_before_is_filtered_out():
 
 
 def test_a_higher_composite_score_ranks_first():
-    eligible, _ = rank([candidate(1, composite_score=0.3), candidate(2, composite_score=0.9)],
-                       NEEDS, WEIGHTS)
+    eligible, _ = rank(
+        [candidate(1, composite_score=0.3), candidate(2, composite_score=0.9)], NEEDS, WEIGHTS
+    )
     assert [s.engineer_id for s in eligible] == [2, 1]
 
 
@@ -60,8 +68,9 @@ def test_a_less_loaded_engineer_ranks_first_when_all_else_is_equal():
 
 def test_an_eligible_preferred_engineer_comes_first_despite_a_lower_score():
     needs = OrderNeeds("purifier", 1, HOME, preferred_engineer_id=1)
-    eligible, _ = rank([candidate(1, composite_score=0.1), candidate(2, composite_score=0.9)],
-                       needs, WEIGHTS)
+    eligible, _ = rank(
+        [candidate(1, composite_score=0.1), candidate(2, composite_score=0.9)], needs, WEIGHTS
+    )
     assert eligible[0].engineer_id == 1
 
 

@@ -14,8 +14,9 @@ from tests import factories as f
 def snapshot(app) -> list[tuple]:
     with app.app_context():
         rows = db.session.scalars(sa.select(CommunityMonthKpi)).all()
-        return sorted((r.community_id, r.month, *(getattr(r, c) for c in rollup.COUNTERS))
-                      for r in rows)
+        return sorted(
+            (r.community_id, r.month, *(getattr(r, c) for c in rollup.COUNTERS)) for r in rows
+        )
 
 
 def run_orders(app, client, run_jobs, community_id: int, outcomes: list[str]) -> None:
@@ -26,8 +27,11 @@ def run_orders(app, client, run_jobs, community_id: int, outcomes: list[str]) ->
     engineer_id = f.engineer(app, communities=(community_id,))
     engineer = f.engineer_auth(app, engineer_id)
     for outcome in outcomes:
-        order_id = client.post("/api/v1/orders", headers=auth, json={
-            "community_id": community_id, "service_type_id": service_id}).json["id"]
+        order_id = client.post(
+            "/api/v1/orders",
+            headers=auth,
+            json={"community_id": community_id, "service_type_id": service_id},
+        ).json["id"]
         if outcome == "cancel":
             client.post(f"/api/v1/orders/{order_id}/cancel", headers=auth, json={})
             continue
@@ -36,8 +40,9 @@ def run_orders(app, client, run_jobs, community_id: int, outcomes: list[str]) ->
             client.post(f"/api/v1/orders/{order_id}/{action}", headers=engineer, json={})
         client.post(f"/api/v1/orders/{order_id}/review", headers=auth, json={"rating": 3})
         if outcome == "complain":
-            client.post(f"/api/v1/orders/{order_id}/complain", headers=auth,
-                        json={"reason": "没有清理现场"})
+            client.post(
+                f"/api/v1/orders/{order_id}/complain", headers=auth, json={"reason": "没有清理现场"}
+            )
 
 
 @pytest.fixture
@@ -86,8 +91,9 @@ def test_the_series_fills_quiet_months_with_zeros(app, client, run_jobs, month):
     community_id = f.community(app)
     run_orders(app, client, run_jobs, community_id, ["complete"])
     manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
-    series = client.get(f"/api/v1/kpis/communities/{community_id}?months=3",
-                        headers=manager).json["months"]
+    series = client.get(f"/api/v1/kpis/communities/{community_id}?months=3", headers=manager).json[
+        "months"
+    ]
     assert [m["orders"] for m in series] == [0, 0, 1]
     assert series[-1]["month"] == month
 

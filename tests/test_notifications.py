@@ -14,10 +14,18 @@ from tests import factories as f
 def announce(app, community_id: int) -> int:
     """Write a visit announcement to the outbox (without relaying it) and return its id."""
     with app.app_context():
-        message_id = outbox.record("visit.announced", f"visit:{community_id}", {
-            "kind": "visit_announced", "community_id": community_id, "visit_id": 1,
-            "engineer_name": "张师傅", "community_name": "测试小区", "local_start": "12月1日 10:00",
-        })
+        message_id = outbox.record(
+            "visit.announced",
+            f"visit:{community_id}",
+            {
+                "kind": "visit_announced",
+                "community_id": community_id,
+                "visit_id": 1,
+                "engineer_name": "张师傅",
+                "community_name": "测试小区",
+                "local_start": "12月1日 10:00",
+            },
+        )
         db.session.info.pop("outbox_ids")
         db.session.commit()
         return message_id
@@ -62,8 +70,9 @@ def test_a_message_never_relayed_is_picked_up_by_the_stale_relay(app, run_jobs):
     f.resident(app, communities=(community_id,))
     message_id = announce(app, community_id)
     with app.app_context():
-        db.session.execute(sa.update(OutboxMessage).values(
-            created_at=utcnow() - timedelta(minutes=5)))
+        db.session.execute(
+            sa.update(OutboxMessage).values(created_at=utcnow() - timedelta(minutes=5))
+        )
         db.session.commit()
         assert outbox.relay_stale() == 1
     run_jobs()

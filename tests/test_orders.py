@@ -26,8 +26,11 @@ def post_order(client, world, headers=None, **extra):
 def accepted_order(app, client, run_jobs, world) -> int:
     order_id = post_order(client, world).json["id"]
     run_jobs()
-    client.post(f"/api/v1/orders/{order_id}/accept",
-                headers=f.engineer_auth(app, world["engineer"]), json={})
+    client.post(
+        f"/api/v1/orders/{order_id}/accept",
+        headers=f.engineer_auth(app, world["engineer"]),
+        json={},
+    )
     return order_id
 
 
@@ -65,8 +68,11 @@ def test_a_window_without_an_offset_is_refused(client, world):
 
 def test_an_illegal_transition_is_a_409_with_the_current_state(app, client, run_jobs, world):
     order_id = accepted_order(app, client, run_jobs, world)
-    response = client.post(f"/api/v1/orders/{order_id}/complete",
-                           headers=f.engineer_auth(app, world["engineer"]), json={})
+    response = client.post(
+        f"/api/v1/orders/{order_id}/complete",
+        headers=f.engineer_auth(app, world["engineer"]),
+        json={},
+    )
     assert response.status_code == 409
     assert response.json["error"]["details"]["current_status"] == "accepted"
 
@@ -91,8 +97,11 @@ def test_a_manager_outside_the_region_cannot_see_the_order(app, client, world):
 
 def test_a_stale_if_match_version_is_refused(app, client, run_jobs, world):
     order_id = accepted_order(app, client, run_jobs, world)
-    response = client.post(f"/api/v1/orders/{order_id}/en-route", json={},
-                           headers={**f.engineer_auth(app, world["engineer"]), "If-Match": '"1"'})
+    response = client.post(
+        f"/api/v1/orders/{order_id}/en-route",
+        json={},
+        headers={**f.engineer_auth(app, world["engineer"]), "If-Match": '"1"'},
+    )
     assert response.status_code == 412
     assert response.json["error"]["code"] == "version_mismatch"
 
@@ -100,16 +109,20 @@ def test_a_stale_if_match_version_is_refused(app, client, run_jobs, world):
 def test_the_current_if_match_version_is_accepted(app, client, run_jobs, world):
     order_id = accepted_order(app, client, run_jobs, world)
     etag = client.get(f"/api/v1/orders/{order_id}", headers=world["auth"]).headers["ETag"]
-    response = client.post(f"/api/v1/orders/{order_id}/en-route", json={},
-                           headers={**f.engineer_auth(app, world["engineer"]), "If-Match": etag})
+    response = client.post(
+        f"/api/v1/orders/{order_id}/en-route",
+        json={},
+        headers={**f.engineer_auth(app, world["engineer"]), "If-Match": etag},
+    )
     assert response.status_code == 200
     assert response.json["status"] == "en_route"
 
 
 def test_a_resident_cancels_before_the_service_starts(app, client, run_jobs, world):
     order_id = accepted_order(app, client, run_jobs, world)
-    response = client.post(f"/api/v1/orders/{order_id}/cancel", headers=world["auth"],
-                           json={"reason": "改天再约"})
+    response = client.post(
+        f"/api/v1/orders/{order_id}/cancel", headers=world["auth"], json={"reason": "改天再约"}
+    )
     assert response.status_code == 200
     assert response.json["status"] == "cancelled"
 
@@ -131,8 +144,11 @@ def test_an_unknown_action_is_404(client, world):
 def completed_order(app, client, run_jobs, world) -> int:
     order_id = accepted_order(app, client, run_jobs, world)
     for action in ("en-route", "start", "complete"):
-        client.post(f"/api/v1/orders/{order_id}/{action}",
-                    headers=f.engineer_auth(app, world["engineer"]), json={})
+        client.post(
+            f"/api/v1/orders/{order_id}/{action}",
+            headers=f.engineer_auth(app, world["engineer"]),
+            json={},
+        )
     return order_id
 
 
@@ -147,15 +163,17 @@ def test_a_completed_order_is_reviewed_once(app, client, run_jobs, world):
 
 def test_an_order_not_completed_cannot_be_reviewed(client, world):
     order_id = post_order(client, world).json["id"]
-    response = client.post(f"/api/v1/orders/{order_id}/review", headers=world["auth"],
-                           json={"rating": 5})
+    response = client.post(
+        f"/api/v1/orders/{order_id}/review", headers=world["auth"], json={"rating": 5}
+    )
     assert response.status_code == 409
 
 
 def test_a_rating_outside_one_to_five_is_refused(app, client, run_jobs, world):
     order_id = completed_order(app, client, run_jobs, world)
-    response = client.post(f"/api/v1/orders/{order_id}/review", headers=world["auth"],
-                           json={"rating": 6})
+    response = client.post(
+        f"/api/v1/orders/{order_id}/review", headers=world["auth"], json={"rating": 6}
+    )
     assert response.status_code == 422
 
 
@@ -169,8 +187,11 @@ def test_my_orders_lists_only_mine_newest_first(app, client, world):
     first = post_order(client, world).json["id"]
     second = post_order(client, world).json["id"]
     other = f.resident_auth(app, f.resident(app, communities=(world["community"],)))
-    client.post("/api/v1/orders", headers=other,
-                json={"community_id": world["community"], "service_type_id": world["service"]})
+    client.post(
+        "/api/v1/orders",
+        headers=other,
+        json={"community_id": world["community"], "service_type_id": world["service"]},
+    )
     page = client.get("/api/v1/me/orders", headers=world["auth"]).json
     assert [o["id"] for o in page["items"]] == [second, first]
     assert page["total"] == 2
