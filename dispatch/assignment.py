@@ -54,13 +54,20 @@ def load_candidates(order: ServiceOrder) -> list[Candidate]:
         )
     ):
         skills[engineer_id][skill] = level
-    load = dict(
-        db.session.execute(
-            sa.select(ServiceOrder.engineer_id, sa.func.count())
-            .where(ServiceOrder.engineer_id.in_(ids), ServiceOrder.status.in_(OPEN_STATUSES))
-            .group_by(ServiceOrder.engineer_id)
-        ).all()
-    )
+    # Load counts open orders and pending offers, so nobody collects offers past their limit.
+    load: dict[int, int] = defaultdict(int)
+    for engineer_id, count in db.session.execute(
+        sa.select(ServiceOrder.engineer_id, sa.func.count())
+        .where(ServiceOrder.engineer_id.in_(ids), ServiceOrder.status.in_(OPEN_STATUSES))
+        .group_by(ServiceOrder.engineer_id)
+    ):
+        load[engineer_id] += count
+    for engineer_id, count in db.session.execute(
+        sa.select(DispatchOffer.engineer_id, sa.func.count())
+        .where(DispatchOffer.engineer_id.in_(ids), DispatchOffer.status == "pending")
+        .group_by(DispatchOffer.engineer_id)
+    ):
+        load[engineer_id] += count
     default_max = current_app.config["MAX_OPEN_ORDERS"]
     return [
         Candidate(
@@ -68,8 +75,10 @@ def load_candidates(order: ServiceOrder) -> list[Candidate]:
             serves_community=True,
             skills=skills[engineer.id],
             on_duty=engineer.on_duty,
-            open_orders=load.get(engineer.id, 0),
-            max_open_orders=engineer.max_open_orders or default_max,
+            open_orders=load[engineer.id],
+            max_open_orders=default_max
+            if engineer.max_open_orders is None
+            else engineer.max_open_orders,
             composite_score=composite,
             base=(engineer.base_lat, engineer.base_lng),
         )

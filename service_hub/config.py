@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-DEV_SECRET_KEY = "dev-only-not-secret"
+DEV_SECRET_KEY = "dev-only-not-secret-never-use-in-production"
 ENVIRONMENTS = ("development", "testing", "production")
 
 DEFAULT_DISPATCH_WEIGHTS = {

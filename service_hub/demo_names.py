@@ -1,9 +1,14 @@
-"""Static data for the demo city: Shanghai districts, roads, name parts, service catalogue, texts.
+"""What the demo city looks like: Shanghai districts, roads, name parts, the service catalogue,
+texts people write, and small pure helpers that combine them (no database here).
 
-Everything people read is Simplified Chinese; `service_hub.demo` combines these parts.
+Everything people read is Simplified Chinese; `service_hub.demo` seeds the database with it.
 """
 
 from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import datetime, timedelta
 
 # name, code, centre (lat, lng), jitter in degrees, share of communities, real roads there
 DISTRICTS: list[tuple[str, str, tuple[float, float], float, int, list[str]]] = [
@@ -41,8 +46,8 @@ LNG_RANGE = (121.1, 121.8)
 
 COMMUNITY_PREFIXES = [
     "万科", "绿地", "保利", "中海", "龙湖", "华润", "招商", "金地", "新城", "融创",
-    "世茂", "仁恒", "旭辉", "瑞安", "中建", "阳光", "金桥", "春申", "古美", "田林",
-    "曹杨", "康桥", "三林", "莘城", "大华", "宝华", "森兰", "御桥", "泗泾", "江湾",
+    "世茂", "仁恒", "旭辉", "瑞安", "中建", "阳光", "建发", "越秀", "金茂", "中粮",
+    "复地", "首开", "华发", "象屿", "大华", "宝华", "上实", "地杰", "万达", "城建",
 ]  # fmt: skip
 COMMUNITY_SUFFIXES = [
     "城市花园", "翡翠湾", "锦绣苑", "名都", "新村", "公寓", "华庭", "雅苑", "御府",
@@ -85,12 +90,14 @@ SKILL_NAMES = {
     "appliance": "家电",
 }
 
-# Month (1–12) → demand factor per skill; normalised to an average of 1 by the seeder.
+# Demand factor per skill, January to December (normalised to an average of 1 when used):
+# air conditioners peak in summer, boilers and water heaters in winter.
 SEASONALITY = {
-    "aircon": {6: 2.4, 7: 2.6, 8: 2.2, 5: 1.4, 9: 1.3},
-    "boiler": {11: 1.8, 12: 2.2, 1: 2.3, 2: 1.7, 3: 1.0, 10: 1.0},
+    "purifier": [1.0] * 12,
+    "aircon": [0.6, 0.6, 0.6, 0.6, 1.4, 2.4, 2.6, 2.2, 1.3, 0.6, 0.6, 0.6],
+    "boiler": [2.3, 1.7, 1.0, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 1.0, 1.8, 2.2],
+    "appliance": [1.0] * 12,
 }
-SEASON_DEFAULT = {"aircon": 0.6, "boiler": 0.6}
 
 DESCRIPTIONS = {
     "purifier_install": ["新买的厨下净水器，需要上门安装", "装修完了，麻烦装一下净水器", ""],
@@ -125,7 +132,6 @@ BIO_TEMPLATES = [
     "{years}年{skills}维修经验，做事细致，上门必穿鞋套。",
     "专注{skills}服务{years}年，擅长疑难故障排查，价格透明。",
 ]
-DECLINE_REASONS = ["今天已经排满了", "距离太远，赶不过去", "缺少配件"]
 
 # Shapes of the year of history.
 # orders per 1,000 households a month, by community tier
@@ -136,3 +142,80 @@ SLOT_HOURS = (9, 11, 13, 15, 17, 19)  # local starts of two-hour visit windows
 ORDER_SOURCES = {"mini_program": 85, "phone": 10, "proactive": 5}
 # Engineers' skill sets: two complementary crews, so one of each covers every service.
 CREW_SKILLS = (["purifier", "appliance", "boiler"], ["aircon", "boiler", "appliance"])
+
+
+def clamp(value: float, bounds: tuple[float, float]) -> float:
+    return min(max(value, bounds[0]), bounds[1])
+
+
+def pick(rng: random.Random, weights: dict):
+    """A key of `weights`, drawn in proportion to its value."""
+    return rng.choices(list(weights), list(weights.values()))[0]
+
+
+def community_rows(rng: random.Random, n: int, now: datetime) -> list[dict]:
+    """n communities spread over the districts, with unique names and codes like SH-PD-0001."""
+    taken: set[str] = set()
+    serials: Counter[str] = Counter()
+    rows, weights = [], [d[4] for d in DISTRICTS]
+    for _ in range(n):
+        district, code, (lat, lng), jitter, _, roads = rng.choices(DISTRICTS, weights)[0]
+        base = rng.choice(COMMUNITY_PREFIXES) + rng.choice(COMMUNITY_SUFFIXES)
+        name = next((base + phase for phase in ["", *PHASES] if base + phase not in taken), base)
+        while name in taken:
+            name = f"{base}{rng.randint(6, 99)}期"
+        taken.add(name)
+        serials[code] += 1
+        rows.append({
+            "external_code": f"SH-{code}-{serials[code]:04d}", "name": name,
+            "province": "上海市", "city": "上海市", "district": district,
+            "address": f"{rng.choice(roads)}{rng.randint(1, 2999)}弄",
+            "lat": round(clamp(lat + rng.uniform(-jitter, jitter), LAT_RANGE), 6),
+            "lng": round(clamp(lng + rng.uniform(-jitter, jitter) * 1.15, LNG_RANGE), 6),
+            "household_count": int(rng.triangular(300, 3000, 1200)),
+            "tier": pick(rng, TIERS), "status": "active",
+            "created_at": now - timedelta(days=rng.uniform(1200, 1500)),
+        })  # fmt: skip
+    return rows
+
+
+def service_rows() -> list[dict]:
+    """The service catalogue as rows, each with its `share` of orders (not a column)."""
+    keys = ("code", "name", "skill", "min_skill_level", "duration_minutes", "base_price_cents")
+    return [
+        {**dict(zip(keys, spec[:-1], strict=True)), "share": spec[-1]} for spec in SERVICE_TYPES
+    ]
+
+
+def engineer_profile(
+    rng: random.Random, k: int, need: dict[str, int], taken: set[str]
+) -> tuple[str, dict[str, int]]:
+    """The k-th engineer's unique name and skills (skill → level 1–5), from alternating crews;
+    `need` is the level that does every service of a skill."""
+    while (name := rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES)) in taken:
+        pass
+    taken.add(name)
+    crew = CREW_SKILLS[k % 2]
+    if rng.random() < 0.08:  # a specialist in one trade
+        return name, {crew[0]: rng.randint(max(need[crew[0]], 3), 5)}
+    skills = {skill: max(need[skill], rng.randint(2, 5)) for skill in crew[:2]}
+    if rng.random() < 0.5:
+        skills[crew[2]] = rng.randint(1, 4)
+    return name, skills
+
+
+def resident_rows(rng: random.Random, comms: list[dict], now: datetime):
+    """About 20 residents per community, more in bigger ones; returns (rows, home index of each)."""
+    mean_households = sum(c["household_count"] for c in comms) / len(comms)
+    rows, homes = [], []
+    for c, comm in enumerate(comms):
+        share = comm["household_count"] / mean_households * rng.uniform(0.75, 1.25)
+        for _ in range(max(4, round(20 * share))):
+            homes.append(c)
+            rows.append({
+                "openid": f"odemo{len(rows) + 1:023d}",  # 28 characters, like WeChat's
+                "nickname": rng.choice(NICKNAMES) if rng.random() < 0.7 else None,
+                "created_at": now - timedelta(days=rng.uniform(370, 1100)),
+                "last_login_at": now - timedelta(days=rng.uniform(0, 90)),
+            })  # fmt: skip
+    return rows, homes

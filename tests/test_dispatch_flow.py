@@ -187,3 +187,20 @@ def test_the_worker_command_runs_queued_jobs_in_an_app_context(app, client, sett
     result = run_worker_command(app)
     assert result.returncode == 0, result.stderr
     assert offers(app, order_id) == [(engineer, "pending")]
+
+
+def test_a_pending_offer_counts_towards_the_engineers_load(app, client, run_jobs, setting):
+    busy = f.engineer(app, communities=(setting["community"],), composite=0.9, max_open_orders=1)
+    spare = f.engineer(app, communities=(setting["community"],), composite=0.1)
+    first = create_order(app, client, setting)
+    second = create_order(app, client, setting)
+    run_jobs()
+    assert offers(app, first) == [(busy, "pending")]
+    assert offers(app, second) == [(spare, "pending")]
+
+
+def test_an_engineer_with_a_limit_of_zero_gets_no_offers(app, client, run_jobs, setting):
+    f.engineer(app, communities=(setting["community"],), max_open_orders=0)
+    order_id = create_order(app, client, setting)
+    run_jobs()
+    assert order_row(app, order_id).unassigned_reason == "no eligible engineer: at_max_load"

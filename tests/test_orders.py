@@ -195,3 +195,20 @@ def test_my_orders_lists_only_mine_newest_first(app, client, world):
     page = client.get("/api/v1/me/orders", headers=world["auth"]).json
     assert [o["id"] for o in page["items"]] == [second, first]
     assert page["total"] == 2
+
+
+def test_a_second_complaint_on_the_same_order_is_refused(app, client, run_jobs, world):
+    order_id = completed_order(app, client, run_jobs, world)
+    url = f"/api/v1/orders/{order_id}/complain"
+    assert client.post(url, headers=world["auth"], json={"reason": "迟到"}).status_code == 200
+    again = client.post(url, headers=world["auth"], json={"reason": "还是迟到"})
+    assert again.status_code == 409
+    assert again.json["error"]["code"] == "already_complained"
+
+
+def test_cancelling_an_accepted_order_removes_its_visit(app, client, run_jobs, world):
+    order_id = accepted_order(app, client, run_jobs, world)
+    home = f"/api/v1/communities/{world['community']}"
+    assert len(client.get(home).json["upcoming_visits"]) == 1
+    client.post(f"/api/v1/orders/{order_id}/cancel", headers=world["auth"], json={})
+    assert client.get(home).json["upcoming_visits"] == []

@@ -66,6 +66,10 @@ def rebuild(progress=None) -> int:
     Streams the raw rows, so memory grows with communities × months, not with orders.
     """
     totals: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Events that commit while we rebuild wait for this lock and bump the rebuilt rows
+        # afterwards; events committed before it are in what we read. None is lost.
+        db.session.execute(sa.text("LOCK TABLE community_month_kpi IN EXCLUSIVE MODE"))
     events = db.session.execute(
         sa.select(OrderEvent.community_id, OrderEvent.action, OrderEvent.at)
         .where(OrderEvent.action.in_(ACTION_COUNTERS))

@@ -17,6 +17,7 @@ from models import (
     Review,
     ServiceOrder,
     ServiceType,
+    Visit,
 )
 from models.base import utcnow
 from notifications.outbox import commit_and_relay, record
@@ -196,6 +197,12 @@ def perform(
         if action == "complain":
             if not reason:
                 raise InvalidInput("Say what went wrong.", fields={"reason": ["required"]})
+            if order.complaint is not None:
+                raise Conflict(
+                    "This order has a complaint already.",
+                    code="already_complained",
+                    message_zh="该工单已投诉",
+                )
             order.complaint = reason
         move(order, target, action.replace("-", "_"), actor_of(principal), reason)
         if action == "complete":
@@ -228,6 +235,8 @@ def _cancel(principal: Principal, order: ServiceOrder, reason: str | None) -> No
         .where(DispatchOffer.order_id == order.id, DispatchOffer.status == "pending")
         .values(status="withdrawn", responded_at=utcnow())
     )
+    # The visit this order brought about is off; it no longer shows as upcoming.
+    db.session.execute(sa.delete(Visit).where(Visit.order_id == order.id))
     move(order, S.CANCELLED, "cancel", actor_of(principal), reason)
 
 
