@@ -39,6 +39,7 @@ def seed_demo_command(communities: int, seed: int, if_empty: bool):
     from service_hub.demo import seed_demo
 
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(Community)):
+        db.session.rollback()
         click.echo("demo data present; skipping seed")
         return
     summary = seed_demo(communities=communities, seed=seed, progress=click.echo)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 
 @click.command("demo")
@@ -19,11 +18,14 @@ def demo_command(host: str, port: int, wechat_port: int):
     from flask_migrate import upgrade
 
     from service_hub.cli import seed_demo_command
+    from service_hub.extensions import db
     from service_hub.wechat.fake_server import FakeWeChatServer
 
     app = current_app._get_current_object()
     upgrade()
     click.get_current_context().invoke(seed_demo_command, if_empty=True)
+    # End this command's transaction: on SQLite it would hold the write lock while we serve.
+    db.session.remove()
     wechat = FakeWeChatServer(port=wechat_port).start()
     app.config["WECHAT_API_BASE"] = wechat.base_url
     base = f"http://{host}:{port}"
@@ -38,5 +40,4 @@ Service Hub demo is up.
                    {{"login": "manager", "password": "demo-pass-2026"}}
                    (also "admin", "manager-sh", "engineer1" … with the same password)
 """)
-    os.environ.setdefault("FLASK_RUN_FROM_CLI", "true")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True)
