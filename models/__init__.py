@@ -2,13 +2,21 @@
 
 from models.catalogue import ServiceType
 from models.community import Community, CommunityBinding
+from models.community_life import Activity, ActivityCommunity, ActivitySignup, Answer, Question
 from models.kpi import CommunityMonthKpi
 from models.notification import InboxNotification, OutboxMessage
 from models.order import DispatchOffer, OrderEvent, OrderStatus, Review, ServiceOrder
 from models.people import Engineer, EngineerCommunity, EngineerSkill, Resident, StaffUser
+from models.upload import Upload
 from models.visit import Visit
 
 __all__ = [
+    "Activity",
+    "ActivityCommunity",
+    "ActivitySignup",
+    "Answer",
+    "Question",
+    "Upload",
     "Community",
     "CommunityBinding",
     "CommunityMonthKpi",

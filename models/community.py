@@ -11,6 +11,13 @@ from models.base import UTCDateTime, utcnow
 from service_hub.extensions import db
 
 
+def _cell_from_coordinates(context) -> int:
+    from service_hub.communities.geo import cell_of
+
+    params = context.get_current_parameters()
+    return cell_of(params["lat"], params["lng"])
+
+
 class Community(db.Model):
     """A residential community: the unit of service and of assessment."""
 
@@ -25,14 +32,28 @@ class Community(db.Model):
     address: Mapped[str] = mapped_column(sa.String(200), default="")
     lat: Mapped[float]
     lng: Mapped[float]
+    # Grid cell of (lat, lng) for the nearby lookup; see service_hub/communities/geo.py.
+    geo_cell: Mapped[int] = mapped_column(sa.BigInteger, index=True,
+                                          default=_cell_from_coordinates)
     household_count: Mapped[int] = mapped_column(default=0)
     tier: Mapped[str] = mapped_column(sa.String(8), default="B")
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         sa.CheckConstraint("household_count >= 0", name="household_count_non_negative"),
+        sa.CheckConstraint(
+            "lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180", name="coordinates_in_range"
+        ),
     )
+
+
+@sa.event.listens_for(Community, "before_update")
+def _keep_cell_in_step(_mapper, _connection, community: Community) -> None:
+    from service_hub.communities.geo import cell_of
+
+    community.geo_cell = cell_of(community.lat, community.lng)
 
 
 class CommunityBinding(db.Model):

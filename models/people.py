@@ -65,6 +65,8 @@ class Engineer(db.Model):
     base_lng: Mapped[float]
     on_duty: Mapped[bool] = mapped_column(default=True)
     max_open_orders: Mapped[int | None]
+    # {"days": [1..7 (Monday=1)], "start": "HH:MM", "end": "HH:MM"} in local time; None = any.
+    working_hours: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -17,18 +17,24 @@ class ServiceHubApi(Api):
 def init_api(app: Flask) -> ServiceHubApi:
     """Create the Api, register blueprints, install error handlers."""
     from service_hub import health
+    from service_hub.activities.routes import blp as activities_blp
     from service_hub.auth.routes import blp as auth_blp
+    from service_hub.communities.registry import blp as registry_blp
     from service_hub.communities.routes import blp as communities_blp
+    from service_hub.engineers.routes import blp as engineers_blp
     from service_hub.inbox.routes import blp as inbox_blp
     from service_hub.kpis.routes import blp as kpis_blp
     from service_hub.orders.routes import blp as orders_blp
+    from service_hub.qa.routes import blp as qa_blp
+    from service_hub.uploads.routes import blp as uploads_blp
 
     api = ServiceHubApi(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
     api.register_blueprint(health.blp)
-    for blp in (auth_blp, communities_blp, orders_blp, inbox_blp, kpis_blp):
+    for blp in (auth_blp, registry_blp, communities_blp, engineers_blp, orders_blp, qa_blp,
+                activities_blp, uploads_blp, inbox_blp, kpis_blp):
         api.register_blueprint(blp, url_prefix="/api/v1")
     register_error_handlers(app)
 

@@ -76,7 +76,13 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "MAX_COMMUNITIES_PER_RESIDENT": _number(env, "MAX_COMMUNITIES_PER_RESIDENT", "5"),
         "NOTIFICATION_CHUNK_SIZE": _number(env, "NOTIFICATION_CHUNK_SIZE", "500"),
         "DISPATCH_WEIGHTS": weights,
-        "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH", str(10 * 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH", str(20 * 1024 * 1024)),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
+        "UPLOAD_URL_PREFIX": env.get("UPLOAD_URL_PREFIX", "/media/"),
+        "MAX_UPLOAD_BYTES": _number(env, "MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)),
+        "MAX_UPLOAD_PIXELS": _number(env, "MAX_UPLOAD_PIXELS", str(40_000_000)),
+        "NEARBY_MAX_RADIUS_KM": _number(env, "NEARBY_MAX_RADIUS_KM", "50", float),
+        "IMPORT_MAX_ROWS_PER_REQUEST": _number(env, "IMPORT_MAX_ROWS_PER_REQUEST", "100000"),
     }
 
 

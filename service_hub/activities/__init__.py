@@ -1,0 +1,1 @@
+"""Community activities and residents' sign-ups."""

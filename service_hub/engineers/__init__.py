@@ -1,0 +1,1 @@
+"""Engineers' profiles as a personal brand, and managers' administration of them."""

@@ -1,0 +1,1 @@
+"""Community Q\&A: residents ask, engineers and customer service answer, moderated."""
