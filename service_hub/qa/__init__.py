@@ -1,1 +1,1 @@
-"""Community Q\&A: residents ask, engineers and customer service answer, moderated."""
+"""Community Q&A: residents ask, engineers and customer service answer, moderated."""
