@@ -1,0 +1,194 @@
+"""Activity rules: managers create them for communities, residents of those sign up once.
+
+Capacity holds under any concurrency because a place is taken by one conditional UPDATE
+(`signed_up = signed_up + 1 WHERE signed_up < capacity`) in the same transaction as the
+sign-up row, and the database checks 0 ≤ signed_up ≤ capacity as well.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from models import Activity, ActivityCommunity, ActivitySignup, Community, CommunityBinding
+from models.base import utcnow
+from service_hub.auth.tokens import Principal
+from service_hub.communities.service import get_community
+from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service_hub.extensions import db
+
+MAX_COMMUNITIES_PER_ACTIVITY = 200
+
+
+def _check_region(principal: Principal, communities: list[Community]) -> None:
+    if principal.role == "admin" or not principal.region:
+        return
+    outside = [c.id for c in communities if principal.region not in (c.province, c.city)]
+    if outside:
+        raise Forbidden(
+            "Some communities are outside your region.",
+            code="outside_region",
+            details={"community_ids": outside},
+        )
+
+
+def create_activity(
+    principal: Principal,
+    community_ids: list[int],
+    *,
+    title: str,
+    place: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    capacity: int,
+    signup_opens_at: datetime | None = None,
+    signup_closes_at: datetime | None = None,
+    description: str = "",
+) -> Activity:
+    """A manager opens an activity to one or more communities."""
+    ids = sorted(set(community_ids))
+    if len(ids) > MAX_COMMUNITIES_PER_ACTIVITY:
+        raise InvalidInput(
+            f"At most {MAX_COMMUNITIES_PER_ACTIVITY} communities.",
+            fields={"other_community_ids": ["too many"]},
+        )
+    communities = db.session.scalars(sa.select(Community).where(Community.id.in_(ids))).all()
+    missing = set(ids) - {c.id for c in communities}
+    if missing:
+        raise InvalidInput(
+            "Unknown communities.", fields={"other_community_ids": [f"unknown: {sorted(missing)}"]}
+        )
+    _check_region(principal, communities)
+    now = utcnow()
+    opens = signup_opens_at or now
+    closes = signup_closes_at or starts_at
+    problems = {}
+    if ends_at <= starts_at:
+        problems["ends_at"] = ["must be after starts_at"]
+    if closes <= opens:
+        problems["signup_closes_at"] = ["must be after signup_opens_at"]
+    if closes > ends_at:
+        problems["signup_closes_at"] = ["must not be after the activity ends"]
+    if problems:
+        raise InvalidInput("The activity's times do not fit together.", fields=problems)
+    activity = Activity(
+        title=title,
+        description=description,
+        place=place,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        signup_opens_at=opens,
+        signup_closes_at=closes,
+        capacity=capacity,
+        created_by=principal.id,
+    )
+    db.session.add(activity)
+    db.session.flush()
+    db.session.add_all(ActivityCommunity(activity_id=activity.id, community_id=cid) for cid in ids)
+    db.session.commit()
+    return activity
+
+
+def get_activity(activity_id: int) -> Activity:
+    """The activity, or a 404."""
+    activity = db.session.get(Activity, activity_id)
+    if activity is None:
+        raise NotFound(
+            f"No activity {activity_id}.", code="activity_not_found", message_zh="活动不存在"
+        )
+    return activity
+
+
+def community_activities_query(community_id: int, include_past: bool = False) -> sa.Select:
+    """Activities open to a community, soonest first (by default those not yet over)."""
+    get_community(community_id)
+    stmt = (
+        sa.select(Activity)
+        .join(ActivityCommunity, ActivityCommunity.activity_id == Activity.id)
+        .where(ActivityCommunity.community_id == community_id, Activity.status == "open")
+        .order_by(Activity.starts_at, Activity.id)
+    )
+    if not include_past:
+        stmt = stmt.where(Activity.ends_at > utcnow())
+    return stmt
+
+
+def _bound_to_activity(resident_id: int, activity_id: int) -> bool:
+    return db.session.scalar(
+        sa.select(
+            sa.exists().where(
+                ActivityCommunity.activity_id == activity_id,
+                ActivityCommunity.community_id == CommunityBinding.community_id,
+                CommunityBinding.resident_id == resident_id,
+            )
+        )
+    )
+
+
+def sign_up(resident_id: int, activity_id: int) -> tuple[ActivitySignup, bool]:
+    """Take a place; a repeat returns the existing place. Returns (signup, created)."""
+    activity = get_activity(activity_id)
+    existing = db.session.scalar(
+        sa.select(ActivitySignup).where(
+            ActivitySignup.activity_id == activity_id, ActivitySignup.resident_id == resident_id
+        )
+    )
+    if existing is not None and existing.status == "active":
+        return existing, False
+    if not _bound_to_activity(resident_id, activity_id):
+        raise Forbidden(
+            "This activity is for residents of other communities.",
+            code="not_bound",
+            message_zh="仅限活动所在小区的居民报名",
+        )
+    now = utcnow()
+    if activity.status != "open" or not activity.signup_opens_at <= now < activity.signup_closes_at:
+        raise Conflict(
+            "Sign-up is not open for this activity.",
+            code="signup_closed",
+            message_zh="当前不在报名时间内",
+        )
+    taken = db.session.execute(
+        sa.update(Activity)
+        .where(Activity.id == activity_id, Activity.signed_up < Activity.capacity)
+        .values(signed_up=Activity.signed_up + 1)
+    ).rowcount
+    if not taken:
+        db.session.rollback()
+        raise Conflict("The activity is full.", code="activity_full", message_zh="名额已满")
+    if existing is not None:
+        existing.status = "active"
+        signup = existing
+    else:
+        signup = ActivitySignup(activity_id=activity_id, resident_id=resident_id)
+        db.session.add(signup)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same resident signed up twice at once; the other request holds the place.
+        db.session.rollback()
+        return sign_up(resident_id, activity_id)[0], False
+    return signup, True
+
+
+def cancel_signup(resident_id: int, activity_id: int) -> None:
+    """Give the place back; cancelling when not signed up is harmless."""
+    get_activity(activity_id)
+    cancelled = db.session.execute(
+        sa.update(ActivitySignup)
+        .where(
+            ActivitySignup.activity_id == activity_id,
+            ActivitySignup.resident_id == resident_id,
+            ActivitySignup.status == "active",
+        )
+        .values(status="cancelled", updated_at=utcnow())
+    ).rowcount
+    if cancelled:
+        db.session.execute(
+            sa.update(Activity)
+            .where(Activity.id == activity_id)
+            .values(signed_up=Activity.signed_up - 1)
+        )
+    db.session.commit()
