@@ -4,7 +4,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth import service
-from service_hub.auth.schemas import StaffLoginSchema, TokenSchema, WeChatLoginSchema
+from service_hub.auth.access import current_principal, requires
+from service_hub.auth.schemas import (
+    ResidentProfileSchema,
+    StaffLoginSchema,
+    TokenSchema,
+    WeChatLoginSchema,
+)
 
 blp = Blueprint("auth", __name__, description="Sign in: residents via WeChat, staff by password")
 
@@ -30,3 +36,19 @@ class StaffLogin(MethodView):
     def post(self, args):
         """Engineers, managers and admins sign in with username (or phone) and password."""
         return service.login_staff(args["login"], args["password"])
+
+
+@blp.route("/me")
+class MyProfile(MethodView):
+    @requires(blp, "resident")
+    @blp.response(200, ResidentProfileSchema)
+    def get(self):
+        """My profile (nickname and avatar are optional: WeChat no longer provides them)."""
+        return service.get_resident(current_principal().id)
+
+    @requires(blp, "resident")
+    @blp.arguments(ResidentProfileSchema)
+    @blp.response(200, ResidentProfileSchema)
+    def patch(self, changes):
+        """Set my nickname or avatar (null clears it)."""
+        return service.update_resident(current_principal().id, changes)

@@ -29,3 +29,9 @@ class TokenSchema(ma.Schema):
     resident_id = ma.fields.Integer()
     staff_id = ma.fields.Integer()
     engineer_id = ma.fields.Integer(allow_none=True)
+
+
+class ResidentProfileSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    nickname = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=64))
+    avatar_url = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=300))

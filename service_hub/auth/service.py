@@ -152,3 +152,21 @@ def create_staff(
         db.session.rollback()
         raise Conflict("That username or phone is taken.", code="staff_exists") from exc
     return staff
+
+
+def get_resident(resident_id: int) -> Resident:
+    """The resident behind a token (a token outliving its resident is not valid)."""
+    resident = db.session.get(Resident, resident_id)
+    if resident is None:
+        raise Unauthorized("This account no longer exists.", code="account_inactive")
+    return resident
+
+
+def update_resident(resident_id: int, changes: dict) -> Resident:
+    """Set the optional nickname and avatar."""
+    resident = get_resident(resident_id)
+    for name in ("nickname", "avatar_url"):
+        if name in changes:
+            setattr(resident, name, changes[name])
+    db.session.commit()
+    return resident

@@ -21,13 +21,22 @@ class CommunitySchema(ma.Schema):
 
 
 class ServiceTypeSchema(ma.Schema):
-    id = ma.fields.Integer()
-    code = ma.fields.String()
-    name = ma.fields.String()
-    skill = ma.fields.String()
-    min_skill_level = ma.fields.Integer()
-    duration_minutes = ma.fields.Integer()
-    base_price_cents = ma.fields.Integer()
+    id = ma.fields.Integer(dump_only=True)
+    code = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$"))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    skill = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
+    min_skill_level = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=5))
+    duration_minutes = ma.fields.Integer(
+        load_default=60, validate=ma.validate.Range(min=5, max=24 * 60)
+    )
+    base_price_cents = ma.fields.Integer(
+        load_default=0, validate=ma.validate.Range(min=0, max=10_000_000)
+    )
+    active = ma.fields.Boolean(load_default=True)
+
+
+class ServiceTypeChangeSchema(ServiceTypeSchema):
+    """Any subset of a service type's fields (used with partial=True)."""
 
 
 class EngineerBriefSchema(ma.Schema):
@@ -37,7 +46,7 @@ class EngineerBriefSchema(ma.Schema):
     years_of_service = ma.fields.Integer()
 
 
-class RankedEngineerSchema(ma.Schema):
+class HomeEngineerSchema(ma.Schema):
     engineer = ma.fields.Nested(EngineerBriefSchema)
     composite_score = ma.fields.Float()
     completed_orders = ma.fields.Integer()
@@ -52,9 +61,20 @@ class VisitSchema(ma.Schema):
     note = ma.fields.String()
 
 
+class ActivityBriefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    title = ma.fields.String()
+    place = ma.fields.String()
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+    capacity = ma.fields.Integer()
+    signed_up = ma.fields.Integer()
+
+
 class CommunityHomeSchema(ma.Schema):
     community = ma.fields.Nested(CommunitySchema)
-    engineers = ma.fields.List(ma.fields.Nested(RankedEngineerSchema))
+    open_activities = ma.fields.List(ma.fields.Nested(ActivityBriefSchema))
+    engineers = ma.fields.List(ma.fields.Nested(HomeEngineerSchema))
     upcoming_visits = ma.fields.List(ma.fields.Nested(VisitSchema))
     services = ma.fields.List(ma.fields.Nested(ServiceTypeSchema))
 

@@ -6,7 +6,16 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from models import Community, CommunityBinding, Engineer, EngineerCommunity, ServiceType, Visit
+from models import (
+    Activity,
+    ActivityCommunity,
+    Community,
+    CommunityBinding,
+    Engineer,
+    EngineerCommunity,
+    ServiceType,
+    Visit,
+)
 from models.base import utcnow
 from service_hub.errors import Conflict, NotFound
 from service_hub.extensions import db
@@ -41,7 +50,16 @@ def community_home(community_id: int) -> dict:
     services = db.session.scalars(
         sa.select(ServiceType).where(ServiceType.active.is_(True)).order_by(ServiceType.id)
     ).all()
+    activities = db.session.scalars(
+        sa.select(Activity)
+        .join(ActivityCommunity, ActivityCommunity.activity_id == Activity.id)
+        .where(ActivityCommunity.community_id == community_id, Activity.status == "open",
+               Activity.ends_at > utcnow())
+        .order_by(Activity.starts_at, Activity.id)
+        .limit(5)
+    ).all()
     return {
+        "open_activities": activities,
         "community": community,
         "engineers": [
             {
@@ -124,3 +142,30 @@ def my_communities_query(resident_id: int) -> sa.Select:
 def services_query() -> sa.Select:
     """The active service catalogue."""
     return sa.select(ServiceType).where(ServiceType.active.is_(True)).order_by(ServiceType.id)
+
+
+def create_service_type(fields: dict) -> ServiceType:
+    """Add a service type; its code is unique."""
+    service_type = ServiceType(**fields)
+    db.session.add(service_type)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict("That service code is taken.", code="service_code_taken") from exc
+    return service_type
+
+
+def update_service_type(service_type_id: int, changes: dict) -> ServiceType:
+    """Change a service type's fields."""
+    service_type = db.session.get(ServiceType, service_type_id)
+    if service_type is None:
+        raise NotFound(f"No service type {service_type_id}.", code="service_type_not_found")
+    for name, value in changes.items():
+        setattr(service_type, name, value)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict("That service code is taken.", code="service_code_taken") from exc
+    return service_type

@@ -1,0 +1,169 @@
+"""Engineer profiles (the personal brand residents see) and managers' administration."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from models import (
+    Community,
+    Engineer,
+    EngineerCommunity,
+    EngineerSkill,
+    Review,
+    StaffUser,
+)
+from service_hub.auth.service import create_staff
+from service_hub.auth.tokens import Principal
+from service_hub.communities.service import get_community
+from service_hub.errors import Forbidden, NotFound
+from service_hub.extensions import db
+
+PROFILE_FIELDS = (
+    "name",
+    "bio",
+    "photo_url",
+    "years_of_service",
+    "base_lat",
+    "base_lng",
+    "on_duty",
+    "max_open_orders",
+    "working_hours",
+)
+
+
+def get_engineer(engineer_id: int) -> Engineer:
+    """The engineer, or a 404."""
+    engineer = db.session.get(Engineer, engineer_id)
+    if engineer is None:
+        raise NotFound(
+            f"No engineer {engineer_id}.", code="engineer_not_found", message_zh="工程师不存在"
+        )
+    return engineer
+
+
+def profile(engineer_id: int) -> dict:
+    """Public profile: brand, skills, communities served with standing, ratings."""
+    engineer = get_engineer(engineer_id)
+    skills = db.session.scalars(
+        sa.select(EngineerSkill)
+        .where(EngineerSkill.engineer_id == engineer_id)
+        .order_by(EngineerSkill.level.desc(), EngineerSkill.skill)
+    ).all()
+    communities = db.session.execute(
+        sa.select(
+            Community.id,
+            Community.name,
+            EngineerCommunity.composite_score,
+            EngineerCommunity.completed_orders,
+        )
+        .join(EngineerCommunity, EngineerCommunity.community_id == Community.id)
+        .where(EngineerCommunity.engineer_id == engineer_id)
+        .order_by(EngineerCommunity.composite_score.desc(), Community.id)
+    ).all()
+    rating_count, rating_avg = db.session.execute(
+        sa.select(sa.func.count(Review.id), sa.func.avg(Review.rating)).where(
+            Review.engineer_id == engineer_id
+        )
+    ).one()
+    return {
+        "engineer": engineer,
+        "skills": skills,
+        "communities": [row._asdict() for row in communities],
+        "review_count": rating_count,
+        "average_rating": round(float(rating_avg), 3) if rating_avg is not None else None,
+    }
+
+
+def ranked_for_community_query(community_id: int) -> sa.Select:
+    """Engineers serving a community, best standing first (composite, then completed)."""
+    get_community(community_id)
+    return (
+        sa.select(Engineer, EngineerCommunity)
+        .join(EngineerCommunity, EngineerCommunity.engineer_id == Engineer.id)
+        .where(EngineerCommunity.community_id == community_id)
+        .order_by(
+            EngineerCommunity.composite_score.desc(),
+            EngineerCommunity.completed_orders.desc(),
+            Engineer.id,
+        )
+    )
+
+
+def _require_region(principal: Principal, community: Community) -> None:
+    if (
+        principal.role != "admin"
+        and principal.region
+        and principal.region not in (community.province, community.city)
+    ):
+        raise Forbidden("That community is outside your region.", code="outside_region")
+
+
+def create_engineer(
+    username: str,
+    password: str,
+    name: str,
+    base_lat: float,
+    base_lng: float,
+    phone: str | None = None,
+    **profile_fields,
+) -> Engineer:
+    """A staff account with role engineer and its profile, in one transaction."""
+    staff = create_staff(username, password, "engineer", name, phone=phone)
+    engineer = Engineer(
+        staff_user_id=staff.id, name=name, base_lat=base_lat, base_lng=base_lng, **profile_fields
+    )
+    db.session.add(engineer)
+    db.session.commit()
+    return engineer
+
+
+def update_profile(engineer_id: int, changes: dict) -> Engineer:
+    """Change profile fields (only those given)."""
+    engineer = get_engineer(engineer_id)
+    for name, value in changes.items():
+        if name in PROFILE_FIELDS:
+            setattr(engineer, name, value)
+    if "name" in changes:
+        staff = db.session.get(StaffUser, engineer.staff_user_id)
+        staff.display_name = changes["name"]
+    db.session.commit()
+    return engineer
+
+
+def assign_community(principal: Principal, engineer_id: int, community_id: int) -> bool:
+    """The engineer serves the community from now on; returns False if already so."""
+    get_engineer(engineer_id)
+    _require_region(principal, get_community(community_id))
+    db.session.add(EngineerCommunity(engineer_id=engineer_id, community_id=community_id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def unassign_community(principal: Principal, engineer_id: int, community_id: int) -> None:
+    """The engineer no longer serves the community (their history there is kept)."""
+    get_engineer(engineer_id)
+    _require_region(principal, get_community(community_id))
+    db.session.execute(
+        sa.delete(EngineerCommunity).where(
+            EngineerCommunity.engineer_id == engineer_id,
+            EngineerCommunity.community_id == community_id,
+        )
+    )
+    db.session.commit()
+
+
+def set_skills(engineer_id: int, skills: list[dict]) -> list[EngineerSkill]:
+    """Replace the engineer's skills with the given {skill, level} list."""
+    get_engineer(engineer_id)
+    db.session.execute(sa.delete(EngineerSkill).where(EngineerSkill.engineer_id == engineer_id))
+    rows = [
+        EngineerSkill(engineer_id=engineer_id, skill=s["skill"], level=s["level"]) for s in skills
+    ]
+    db.session.add_all(rows)
+    db.session.commit()
+    return rows
