@@ -8,13 +8,14 @@ from models.notification import InboxNotification, OutboxMessage
 from models.order import DispatchOffer, OrderEvent, OrderStatus, Review, ServiceOrder
 from models.people import Engineer, EngineerCommunity, EngineerSkill, Resident, StaffUser
 from models.upload import Upload
-from models.visit import Visit
+from models.visit import Booking, Visit, VisitSlot
 
 __all__ = [
     "Activity",
     "ActivityCommunity",
     "ActivitySignup",
     "Answer",
+    "Booking",
     "Question",
     "Upload",
     "Community",
@@ -34,4 +35,5 @@ __all__ = [
     "ServiceType",
     "StaffUser",
     "Visit",
+    "VisitSlot",
 ]

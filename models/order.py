@@ -49,6 +49,7 @@ class ServiceOrder(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default=OrderStatus.CREATED, index=True)
     source: Mapped[str] = mapped_column(sa.String(16), default="mini_program")
     description: Mapped[str] = mapped_column(sa.String(1000), default="")
+    photos: Mapped[list] = mapped_column(sa.JSON, default=list)
     window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
     window_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))

@@ -12,7 +12,7 @@ from service_hub.extensions import db
 
 
 class Visit(db.Model):
-    """An engineer's planned trip to a community (follow-on slots come with the dispatch issue)."""
+    """An engineer's planned trip to a community, with slots residents can book (接续排期)."""
 
     __tablename__ = "visit"
 
@@ -24,4 +24,41 @@ class Visit(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str] = mapped_column(sa.String(200), default="")
+    # Service type ids residents may book on this visit; empty means any the engineer can do.
+    service_type_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    status: Mapped[str] = mapped_column(sa.String(16), default="scheduled")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class VisitSlot(db.Model):
+    """A bookable time on a visit; `booked` moves only by conditional UPDATE, so it never
+    passes `capacity`."""
+
+    __tablename__ = "visit_slot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    capacity: Mapped[int] = mapped_column(default=1)
+    booked: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        sa.CheckConstraint("booked >= 0 AND booked <= capacity", name="within_capacity"),
+    )
+
+
+class Booking(db.Model):
+    """A resident's follow-on slot on a visit, with the order it created (one per visit)."""
+
+    __tablename__ = "booking"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit.id"))
+    slot_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_slot.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("resident.id"), index=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_order.id"), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("visit_id", "resident_id"),)
