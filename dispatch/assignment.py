@@ -23,7 +23,6 @@ from models import (
     OrderStatus,
     ServiceOrder,
     ServiceType,
-    Visit,
 )
 from models.base import utcnow
 from models.order import OPEN_STATUSES
@@ -32,7 +31,6 @@ from service_hub.errors import AppError
 from service_hub.extensions import db
 from service_hub.jobqueue import job_queue
 from service_hub.orders.timeline import SYSTEM, Actor, illegal_transition, lock_order, move
-from service_hub.timefmt import local_zone
 
 log = logging.getLogger(__name__)
 
@@ -246,34 +244,17 @@ def expire_offer(offer_id: int) -> bool:
 
 
 def _announce_visit(order: ServiceOrder) -> None:
-    """An accepted order is a visit to the community: every bound resident is told."""
+    """An accepted order is a visit to the community: every bound resident is told and may
+    book a follow-on slot right after this order's window."""
+    from service_hub.visits.service import follow_on_slots, schedule_visit
+
     start = order.window_start or utcnow() + timedelta(hours=1)
     end = order.window_end or start + timedelta(hours=2)
-    visit = Visit(
-        engineer_id=order.engineer_id,
-        community_id=order.community_id,
-        order_id=order.id,
-        starts_at=start,
-        ends_at=end,
-    )
-    db.session.add(visit)
-    db.session.flush()
+    slots = follow_on_slots(end)
+    schedule_visit(order.engineer_id, order.community_id, start,
+                   slots[-1]["ends_at"] if slots else end, slots, order_id=order.id)
     engineer = db.session.get(Engineer, order.engineer_id)
-    community = db.session.get(Community, order.community_id)
     service_type = db.session.get(ServiceType, order.service_type_id)
-    local_start = start.astimezone(local_zone()).strftime("%m月%d日 %H:%M")
-    record(
-        "visit.announced",
-        f"visit:{visit.id}",
-        {
-            "kind": "visit_announced",
-            "community_id": community.id,
-            "visit_id": visit.id,
-            "engineer_name": engineer.name,
-            "community_name": community.name,
-            "local_start": local_start,
-        },
-    )
     record(
         "resident.notify",
         f"order:{order.id}:accepted",

@@ -27,14 +27,26 @@ def init_api(app: Flask) -> ServiceHubApi:
     from service_hub.orders.routes import blp as orders_blp
     from service_hub.qa.routes import blp as qa_blp
     from service_hub.uploads.routes import blp as uploads_blp
+    from service_hub.visits.routes import blp as visits_blp
 
     api = ServiceHubApi(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
     api.register_blueprint(health.blp)
-    for blp in (auth_blp, registry_blp, communities_blp, engineers_blp, orders_blp, qa_blp,
-                activities_blp, uploads_blp, inbox_blp, kpis_blp):
+    for blp in (
+        auth_blp,
+        registry_blp,
+        communities_blp,
+        engineers_blp,
+        orders_blp,
+        qa_blp,
+        activities_blp,
+        visits_blp,
+        uploads_blp,
+        inbox_blp,
+        kpis_blp,
+    ):
         api.register_blueprint(blp, url_prefix="/api/v1")
     register_error_handlers(app)
 

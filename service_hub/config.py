@@ -73,6 +73,8 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "TOKEN_TTL_SECONDS": _number(env, "TOKEN_TTL_SECONDS", str(7 * 24 * 3600)),
         "OFFER_TIMEOUT_SECONDS": _number(env, "OFFER_TIMEOUT_SECONDS", "600"),
         "MAX_OPEN_ORDERS": _number(env, "MAX_OPEN_ORDERS", "5"),
+        "VISIT_FOLLOW_ON_SLOTS": _number(env, "VISIT_FOLLOW_ON_SLOTS", "2"),
+        "VISIT_SLOT_MINUTES": _number(env, "VISIT_SLOT_MINUTES", "60"),
         "MAX_COMMUNITIES_PER_RESIDENT": _number(env, "MAX_COMMUNITIES_PER_RESIDENT", "5"),
         "NOTIFICATION_CHUNK_SIZE": _number(env, "NOTIFICATION_CHUNK_SIZE", "500"),
         "DISPATCH_WEIGHTS": weights,

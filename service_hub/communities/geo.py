@@ -11,7 +11,10 @@ import math
 
 CELL_DEGREES = 0.05  # about 5.5 km north-south; narrower east-west away from the equator
 _LNG_CELLS = round(360 / CELL_DEGREES)
-KM_PER_DEGREE_LAT = 111.32
+# The shortest a degree of latitude gets: 110.574 km on the WGS-84 meridian at the equator
+# (geopy's geodesic), 111.195 km on geopy's great-circle sphere. Dividing by the shortest keeps
+# every point within the radius inside the box, whichever of the two measures the distance.
+KM_PER_DEGREE_LAT = 110.5
 
 
 def cell_of(lat: float, lng: float) -> int:

@@ -52,7 +52,7 @@ class HomeEngineerSchema(ma.Schema):
     completed_orders = ma.fields.Integer()
 
 
-class VisitSchema(ma.Schema):
+class VisitBriefSchema(ma.Schema):
     id = ma.fields.Integer()
     engineer_id = ma.fields.Integer()
     community_id = ma.fields.Integer()
@@ -75,7 +75,7 @@ class CommunityHomeSchema(ma.Schema):
     community = ma.fields.Nested(CommunitySchema)
     open_activities = ma.fields.List(ma.fields.Nested(ActivityBriefSchema))
     engineers = ma.fields.List(ma.fields.Nested(HomeEngineerSchema))
-    upcoming_visits = ma.fields.List(ma.fields.Nested(VisitSchema))
+    upcoming_visits = ma.fields.List(ma.fields.Nested(VisitBriefSchema))
     services = ma.fields.List(ma.fields.Nested(ServiceTypeSchema))
 
 

@@ -43,7 +43,8 @@ def community_home(community_id: int) -> dict:
     ).all()
     visits = db.session.scalars(
         sa.select(Visit)
-        .where(Visit.community_id == community_id, Visit.ends_at >= utcnow())
+        .where(Visit.community_id == community_id, Visit.status == "scheduled",
+               Visit.ends_at >= utcnow())
         .order_by(Visit.starts_at)
         .limit(10)
     ).all()

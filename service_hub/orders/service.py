@@ -27,6 +27,7 @@ from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotF
 from service_hub.extensions import db
 from service_hub.kpis.rollup import count_rating
 from service_hub.orders.timeline import Actor, illegal_transition, lock_order, move, record_event
+from service_hub.visits.service import release_booking
 
 S = OrderStatus
 # action → (roles allowed, statuses it may start from, status it leads to)
@@ -235,8 +236,11 @@ def _cancel(principal: Principal, order: ServiceOrder, reason: str | None) -> No
         .where(DispatchOffer.order_id == order.id, DispatchOffer.status == "pending")
         .values(status="withdrawn", responded_at=utcnow())
     )
-    # The visit this order brought about is off; it no longer shows as upcoming.
-    db.session.execute(sa.delete(Visit).where(Visit.order_id == order.id))
+    # The visit this order brought about is off; a slot it booked on a visit is free again.
+    db.session.execute(
+        sa.update(Visit).where(Visit.order_id == order.id).values(status="cancelled")
+    )
+    release_booking(order)
     move(order, S.CANCELLED, "cancel", actor_of(principal), reason)
 
 

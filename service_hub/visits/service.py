@@ -1,0 +1,330 @@
+"""Visit rules: an engineer schedules a visit with slots, the community hears of it, and
+residents book a slot, which creates an order already assigned to that engineer.
+
+A slot's `booked` counter moves by one conditional UPDATE in the booking's transaction, so
+capacity holds under any concurrency; one booking per resident per visit is a unique key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from models import (
+    Booking,
+    Community,
+    Engineer,
+    EngineerCommunity,
+    EngineerSkill,
+    OrderStatus,
+    ServiceOrder,
+    ServiceType,
+    Visit,
+    VisitSlot,
+)
+from models.base import utcnow
+from notifications.outbox import commit_and_relay, record
+from service_hub.communities.service import get_community, is_bound
+from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service_hub.extensions import db
+from service_hub.orders.timeline import Actor, move, record_event
+from service_hub.timefmt import local_zone
+
+MAX_SLOTS = 24
+
+
+def schedule_visit(
+    engineer_id: int,
+    community_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    slots: list[dict],
+    *,
+    service_type_ids=(),
+    note: str = "",
+    order_id: int | None = None,
+) -> Visit:
+    """Add a visit with its slots and announce it to the community (caller commits)."""
+    if ends_at <= starts_at:
+        raise InvalidInput(
+            "The visit ends before it starts.", fields={"ends_at": ["must be after starts_at"]}
+        )
+    if len(slots) > MAX_SLOTS:
+        raise InvalidInput(f"At most {MAX_SLOTS} slots.", fields={"slots": ["too many"]})
+    for n, slot in enumerate(slots):
+        if not starts_at <= slot["starts_at"] < slot["ends_at"] <= ends_at:
+            raise InvalidInput(
+                "Each slot lies inside the visit.",
+                fields={"slots": [f"slot {n} is outside the visit's window"]},
+            )
+    visit = Visit(
+        engineer_id=engineer_id,
+        community_id=community_id,
+        order_id=order_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        note=note,
+        service_type_ids=list(service_type_ids),
+    )
+    db.session.add(visit)
+    db.session.flush()
+    db.session.add_all(
+        VisitSlot(
+            visit_id=visit.id,
+            starts_at=s["starts_at"],
+            ends_at=s["ends_at"],
+            capacity=s.get("capacity", 1),
+        )
+        for s in slots
+    )
+    engineer = db.session.get(Engineer, engineer_id)
+    community = db.session.get(Community, community_id)
+    record(
+        "visit.announced",
+        f"visit:{visit.id}",
+        {
+            "kind": "visit_announced",
+            "community_id": community_id,
+            "visit_id": visit.id,
+            "engineer_name": engineer.name,
+            "community_name": community.name,
+            "local_start": starts_at.astimezone(local_zone()).strftime("%m月%d日 %H:%M"),
+        },
+    )
+    return visit
+
+
+def follow_on_slots(after: datetime) -> list[dict]:
+    """The slots an order's visit offers neighbours, right after the order's own window."""
+    minutes = current_app.config["VISIT_SLOT_MINUTES"]
+    count = current_app.config["VISIT_FOLLOW_ON_SLOTS"]
+    return [
+        {
+            "starts_at": after + timedelta(minutes=minutes * n),
+            "ends_at": after + timedelta(minutes=minutes * (n + 1)),
+            "capacity": 1,
+        }
+        for n in range(count)
+    ]
+
+
+def announce(
+    engineer_id: int,
+    community_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    slots: list[dict],
+    service_type_ids: list[int],
+    note: str,
+) -> Visit:
+    """An engineer announces a visit to a community they serve."""
+    get_community(community_id)
+    serves = db.session.scalar(
+        sa.select(
+            sa.exists().where(
+                EngineerCommunity.engineer_id == engineer_id,
+                EngineerCommunity.community_id == community_id,
+            )
+        )
+    )
+    if not serves:
+        raise Forbidden(
+            "You do not serve this community.",
+            code="not_serving_community",
+            message_zh="您未负责该小区",
+        )
+    if starts_at <= utcnow():
+        raise InvalidInput(
+            "A visit is announced ahead of time.", fields={"starts_at": ["must be in the future"]}
+        )
+    known = set(
+        db.session.scalars(sa.select(ServiceType.id).where(ServiceType.id.in_(service_type_ids)))
+    )
+    if known != set(service_type_ids):
+        raise InvalidInput(
+            "Unknown service types.",
+            fields={"service_type_ids": [str(sorted(set(service_type_ids) - known))]},
+        )
+    visit = schedule_visit(
+        engineer_id,
+        community_id,
+        starts_at,
+        ends_at,
+        slots,
+        service_type_ids=service_type_ids,
+        note=note,
+    )
+    commit_and_relay()
+    return visit
+
+
+def upcoming_visits_query(community_id: int) -> sa.Select:
+    """Scheduled visits to a community that have not ended, soonest first."""
+    get_community(community_id)
+    return (
+        sa.select(Visit)
+        .where(
+            Visit.community_id == community_id,
+            Visit.status == "scheduled",
+            Visit.ends_at > utcnow(),
+        )
+        .order_by(Visit.starts_at, Visit.id)
+    )
+
+
+def slots_of(visit_ids: list[int]) -> dict[int, list[VisitSlot]]:
+    """Slots of several visits in one query, each list in time order."""
+    slots: dict[int, list[VisitSlot]] = {visit_id: [] for visit_id in visit_ids}
+    for slot in db.session.scalars(
+        sa.select(VisitSlot)
+        .where(VisitSlot.visit_id.in_(visit_ids))
+        .order_by(VisitSlot.starts_at, VisitSlot.id)
+    ):
+        slots[slot.visit_id].append(slot)
+    return slots
+
+
+def _get_visit(visit_id: int) -> Visit:
+    visit = db.session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound(f"No visit {visit_id}.", code="visit_not_found", message_zh="上门计划不存在")
+    return visit
+
+
+def _check_service(visit: Visit, service_type_id: int) -> ServiceType:
+    service_type = db.session.get(ServiceType, service_type_id)
+    if service_type is None or not service_type.active:
+        raise InvalidInput("Unknown service type.", fields={"service_type_id": ["unknown"]})
+    if visit.service_type_ids and service_type_id not in visit.service_type_ids:
+        raise InvalidInput(
+            "This visit does not offer that service.",
+            fields={"service_type_id": ["not offered on this visit"]},
+        )
+    level = db.session.scalar(
+        sa.select(EngineerSkill.level).where(
+            EngineerSkill.engineer_id == visit.engineer_id,
+            EngineerSkill.skill == service_type.skill,
+        )
+    )
+    if level is None or level < service_type.min_skill_level:
+        raise InvalidInput(
+            "The visiting engineer does not do that service.",
+            fields={"service_type_id": ["outside the engineer's skills"]},
+        )
+    return service_type
+
+
+def book(
+    resident_id: int,
+    visit_id: int,
+    slot_id: int,
+    service_type_id: int,
+    *,
+    description: str = "",
+    photos: list[str] = (),
+) -> tuple[Booking, bool]:
+    """Book a slot; creates an order assigned to the visiting engineer. A repeat (the same
+    resident, the same visit) returns the first booking. Returns (booking, created)."""
+    visit = _get_visit(visit_id)
+    existing = db.session.scalar(
+        sa.select(Booking).where(
+            Booking.visit_id == visit_id,
+            Booking.resident_id == resident_id,
+            Booking.status == "active",
+        )
+    )
+    if existing is not None:
+        return existing, False
+    if not is_bound(resident_id, visit.community_id):
+        raise Forbidden(
+            "Bind the community before booking its visits.",
+            code="not_bound",
+            message_zh="请先绑定该小区",
+        )
+    slot = db.session.get(VisitSlot, slot_id)
+    if slot is None or slot.visit_id != visit_id:
+        raise NotFound(f"No slot {slot_id} on this visit.", code="slot_not_found")
+    if visit.status != "scheduled" or slot.starts_at <= utcnow():
+        raise Conflict(
+            "This slot can no longer be booked.", code="slot_closed", message_zh="该时段已不可预约"
+        )
+    _check_service(visit, service_type_id)
+    taken = db.session.execute(
+        sa.update(VisitSlot)
+        .where(VisitSlot.id == slot_id, VisitSlot.booked < VisitSlot.capacity)
+        .values(booked=VisitSlot.booked + 1)
+    ).rowcount
+    if not taken:
+        db.session.rollback()
+        raise Conflict("This slot is full.", code="slot_full", message_zh="该时段已约满")
+    order = ServiceOrder(
+        resident_id=resident_id,
+        community_id=visit.community_id,
+        service_type_id=service_type_id,
+        engineer_id=visit.engineer_id,
+        status=OrderStatus.CREATED,
+        source="visit_booking",
+        description=description,
+        photos=list(photos),
+        window_start=slot.starts_at,
+        window_end=slot.ends_at,
+        accepted_at=utcnow(),
+        score_breakdown={"booked_on_visit": visit_id, "slot_id": slot_id},
+    )
+    db.session.add(order)
+    db.session.flush()
+    record_event(order, "create", Actor("resident", resident_id), None)
+    move(
+        order,
+        OrderStatus.ACCEPTED,
+        "book",
+        Actor("resident", resident_id),
+        f"booked slot {slot_id} on visit {visit_id}",
+    )
+    booking = Booking(
+        visit_id=visit_id, slot_id=slot_id, resident_id=resident_id, order_id=order.id
+    )
+    db.session.add(booking)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same resident booked this visit twice at once: the other booking stands.
+        db.session.rollback()
+        return book(
+            resident_id, visit_id, slot_id, service_type_id, description=description, photos=photos
+        )[0], False
+    commit_and_relay()
+    return booking, True
+
+
+def release_booking(order: ServiceOrder) -> None:
+    """The order behind a booking was cancelled: free its slot (caller commits)."""
+    booking = db.session.scalar(
+        sa.select(Booking).where(Booking.order_id == order.id, Booking.status == "active")
+    )
+    if booking is None:
+        return
+    booking.status = "cancelled"
+    db.session.execute(
+        sa.update(VisitSlot)
+        .where(VisitSlot.id == booking.slot_id)
+        .values(booked=VisitSlot.booked - 1)
+    )
+
+
+def my_booking_order(resident_id: int, visit_id: int) -> int:
+    """The order id behind the resident's active booking on the visit, or a 404."""
+    _get_visit(visit_id)
+    order_id = db.session.scalar(
+        sa.select(Booking.order_id).where(
+            Booking.visit_id == visit_id,
+            Booking.resident_id == resident_id,
+            Booking.status == "active",
+        )
+    )
+    if order_id is None:
+        raise NotFound("You have no booking on this visit.", code="booking_not_found")
+    return order_id

@@ -1,0 +1,177 @@
+"""Visits: engineers announce them, every resident hears, residents book follow-on slots."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from models import CommunityBinding, Resident, ServiceOrder
+from models.base import utcnow
+from service_hub.extensions import db
+from tests import factories as f
+
+
+@pytest.fixture
+def world(app):
+    community_id = f.community(app)
+    return {
+        "community": community_id,
+        "engineer": f.engineer(app, communities=(community_id,), skills={"purifier": 3}),
+        "service": f.service_type(app, skill="purifier"),
+    }
+
+
+def announce(app, client, world, capacity=1, slots=2, **extra):
+    start = utcnow() + timedelta(days=1)
+    body = {
+        "community_id": world["community"],
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=slots)).isoformat(),
+        "slots": [
+            {
+                "starts_at": (start + timedelta(hours=n)).isoformat(),
+                "ends_at": (start + timedelta(hours=n + 1)).isoformat(),
+                "capacity": capacity,
+            }
+            for n in range(slots)
+        ],
+        **extra,
+    }
+    return client.post(
+        "/api/v1/engineers/me/visits", json=body, headers=f.engineer_auth(app, world["engineer"])
+    )
+
+
+def book(app, client, visit, resident_id, world, slot=0):
+    return client.post(
+        f"/api/v1/visits/{visit['id']}/bookings",
+        headers=f.resident_auth(app, resident_id),
+        json={"slot_id": visit["slots"][slot]["id"], "service_type_id": world["service"]},
+    )
+
+
+def test_an_announced_visit_reaches_every_resident_of_the_community(app, client, run_jobs, world):
+    residents = [f.resident(app, communities=(world["community"],)) for _ in range(3)]
+    assert announce(app, client, world).status_code == 201
+    run_jobs()
+    for resident_id in residents:
+        inbox = client.get("/api/v1/me/inbox", headers=f.resident_auth(app, resident_id)).json
+        assert [i["kind"] for i in inbox["items"]] == ["visit_announced"]
+
+
+def test_an_engineer_cannot_announce_a_visit_to_a_community_they_do_not_serve(app, client, world):
+    response = announce(app, client, {**world, "community": f.community(app)})
+    assert response.status_code == 403
+    assert response.json["error"]["code"] == "not_serving_community"
+
+
+def test_a_slot_outside_the_visit_is_refused(app, client, world):
+    start = utcnow() + timedelta(days=1)
+    response = announce(app, client, world, ends_at=(start + timedelta(minutes=30)).isoformat())
+    assert response.status_code == 422
+
+
+def test_booking_a_slot_creates_an_order_assigned_to_the_visiting_engineer(app, client, world):
+    visit = announce(app, client, world).json
+    resident_id = f.resident(app, communities=(world["community"],))
+    response = book(app, client, visit, resident_id, world)
+    assert response.status_code == 201
+    with app.app_context():
+        order = db.session.get(ServiceOrder, response.json["order_id"])
+        assert (order.status, order.engineer_id, order.source) == (
+            "accepted",
+            world["engineer"],
+            "visit_booking",
+        )
+
+
+def test_booking_the_same_visit_twice_returns_the_first_booking(app, client, world):
+    visit = announce(app, client, world).json
+    resident_id = f.resident(app, communities=(world["community"],))
+    first = book(app, client, visit, resident_id, world)
+    again = book(app, client, visit, resident_id, world, slot=1)
+    assert again.status_code == 200
+    assert again.json["id"] == first.json["id"]
+
+
+def test_a_full_slot_refuses_the_next_resident(app, client, world):
+    visit = announce(app, client, world).json
+    book(app, client, visit, f.resident(app, communities=(world["community"],)), world)
+    response = book(app, client, visit, f.resident(app, communities=(world["community"],)), world)
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "slot_full"
+
+
+def test_a_resident_of_another_community_cannot_book(app, client, world):
+    visit = announce(app, client, world).json
+    outsider = f.resident(app, communities=(f.community(app),))
+    assert book(app, client, visit, outsider, world).status_code == 403
+
+
+def test_a_service_the_engineer_cannot_do_is_refused(app, client, world):
+    visit = announce(app, client, world).json
+    resident_id = f.resident(app, communities=(world["community"],))
+    response = book(
+        app, client, visit, resident_id, {**world, "service": f.service_type(app, skill="boiler")}
+    )
+    assert response.status_code == 422
+
+
+def test_cancelling_a_booking_frees_the_slot_and_cancels_the_order(app, client, world):
+    visit = announce(app, client, world).json
+    first = f.resident(app, communities=(world["community"],))
+    order_id = book(app, client, visit, first, world).json["order_id"]
+    response = client.delete(
+        f"/api/v1/visits/{visit['id']}/bookings/me", headers=f.resident_auth(app, first)
+    )
+    assert response.status_code == 204
+    second = f.resident(app, communities=(world["community"],))
+    assert book(app, client, visit, second, world).status_code == 201
+    with app.app_context():
+        assert db.session.get(ServiceOrder, order_id).status == "cancelled"
+
+
+def test_an_accepted_order_offers_follow_on_slots_to_neighbours(app, client, run_jobs, world):
+    owner = f.resident(app, communities=(world["community"],))
+    order_id = client.post(
+        "/api/v1/orders",
+        headers=f.resident_auth(app, owner),
+        json={"community_id": world["community"], "service_type_id": world["service"]},
+    ).json["id"]
+    run_jobs()
+    client.post(
+        f"/api/v1/orders/{order_id}/accept",
+        headers=f.engineer_auth(app, world["engineer"]),
+        json={},
+    )
+    [visit] = client.get(f"/api/v1/communities/{world['community']}/visits").json["items"]
+    assert len(visit["slots"]) == app.config["VISIT_FOLLOW_ON_SLOTS"]
+    neighbour = f.resident(app, communities=(world["community"],))
+    assert book(app, client, visit, neighbour, world).status_code == 201
+
+
+def _many_residents(app, community_id: int, count: int) -> list[int]:
+    with app.app_context():
+        rows = [{"openid": f"ovis{community_id:06d}{n:018d}"} for n in range(count)]
+        ids = db.session.scalars(sa.insert(Resident).returning(Resident.id), rows).all()
+        db.session.execute(
+            sa.insert(CommunityBinding),
+            [{"resident_id": rid, "community_id": community_id} for rid in ids],
+        )
+        db.session.commit()
+        return list(ids)
+
+
+def test_slot_capacity_holds_under_parallel_bookings(app, client, world):
+    visit = announce(app, client, world, capacity=5, slots=1).json
+    residents = _many_residents(app, world["community"], 40)
+
+    def attempt(resident_id: int) -> int:
+        return book(app, app.test_client(), visit, resident_id, world).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(attempt, residents))
+    assert (statuses.count(201), statuses.count(409)) == (5, 35)
+    [listed] = client.get(f"/api/v1/communities/{world['community']}/visits").json["items"]
+    assert listed["slots"][0]["booked"] == 5
