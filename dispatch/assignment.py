@@ -20,6 +20,7 @@ from models import (
     Engineer,
     EngineerCommunity,
     EngineerSkill,
+    OrderEvent,
     OrderStatus,
     ServiceOrder,
     ServiceType,
@@ -31,6 +32,7 @@ from service_hub.errors import AppError
 from service_hub.extensions import db
 from service_hub.jobqueue import job_queue
 from service_hub.orders.timeline import SYSTEM, Actor, illegal_transition, lock_order, move
+from service_hub.timefmt import local_zone
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ def load_candidates(order: ServiceOrder) -> list[Candidate]:
             else engineer.max_open_orders,
             composite_score=composite,
             base=(engineer.base_lat, engineer.base_lng),
+            working_hours=engineer.working_hours,
         )
         for engineer, composite in rows
     ]
@@ -96,7 +99,22 @@ def _needs(order: ServiceOrder) -> OrderNeeds:
         community_location=(community.lat, community.lng),
         preferred_engineer_id=order.preferred_engineer_id,
         excluded_engineer_ids=frozenset(offered),
+        local_window=local_window(order),
     )
+
+
+def local_window(order: ServiceOrder) -> tuple[int, str, str] | None:
+    """The order's requested window in local time, as ranking compares it to working hours.
+
+    A window spanning midnight is taken as ending at 23:59 of its first day.
+    """
+    if order.window_start is None:
+        return None
+    zone = local_zone()
+    start = order.window_start.astimezone(zone)
+    end = (order.window_end or order.window_start).astimezone(zone)
+    end_text = end.strftime("%H:%M") if end.date() == start.date() else "23:59"
+    return start.isoweekday(), start.strftime("%H:%M"), end_text
 
 
 def dispatch(order_id: int) -> int | None:
@@ -170,8 +188,9 @@ def _pending_offer(order: ServiceOrder, engineer_id: int) -> DispatchOffer | Non
 
 
 def _redispatch(order: ServiceOrder) -> None:
-    rounds = db.session.scalar(sa.select(sa.func.count()).where(DispatchOffer.order_id == order.id))
-    record("order.dispatch", f"order:{order.id}:round:{rounds}", {"order_id": order.id})
+    # Keyed by the timeline's length, which only grows: each round gets its own key.
+    step = db.session.scalar(sa.select(sa.func.count()).where(OrderEvent.order_id == order.id))
+    record("order.dispatch", f"order:{order.id}:step:{step}", {"order_id": order.id})
 
 
 def accept(order_id: int, engineer_id: int) -> ServiceOrder:
@@ -243,6 +262,64 @@ def expire_offer(offer_id: int) -> bool:
     return True
 
 
+def assign_by_hand(
+    order_id: int, engineer_id: int, actor: Actor, reason: str | None
+) -> ServiceOrder:
+    """A manager gives a waiting or unassigned order to an engineer serving its community."""
+    order = lock_order(order_id)
+    if order.status not in (
+        OrderStatus.UNASSIGNED,
+        OrderStatus.DISPATCHING,
+        OrderStatus.OFFERED,
+        OrderStatus.CREATED,
+    ):
+        raise illegal_transition(order, "assign")
+    serves = db.session.scalar(
+        sa.select(
+            sa.exists().where(
+                EngineerCommunity.engineer_id == engineer_id,
+                EngineerCommunity.community_id == order.community_id,
+            )
+        )
+    )
+    if not serves:
+        raise AppError(
+            "That engineer does not serve this community.",
+            status=422,
+            code="not_serving_community",
+            fields={"engineer_id": ["does not serve the order's community"]},
+        )
+    db.session.execute(
+        sa.update(DispatchOffer)
+        .where(DispatchOffer.order_id == order.id, DispatchOffer.status == "pending")
+        .values(status="withdrawn", responded_at=utcnow())
+    )
+    order.engineer_id, order.accepted_at = engineer_id, utcnow()
+    order.unassigned_reason = None
+    order.score_breakdown = {
+        **(order.score_breakdown or {}),
+        "assigned_by_hand": True,
+        "engineer_id": engineer_id,
+    }
+    move(order, OrderStatus.ACCEPTED, "assign", actor, reason or "assigned by a manager")
+    _announce_visit(order)
+    commit_and_relay()
+    return order
+
+
+def redispatch(order_id: int, actor: Actor, reason: str | None) -> ServiceOrder:
+    """A manager sends an unassigned order through dispatch again (engineers who already had
+    it are still left out: nobody is offered the same order twice)."""
+    order = lock_order(order_id)
+    if order.status != OrderStatus.UNASSIGNED:
+        raise illegal_transition(order, "redispatch")
+    order.unassigned_reason = None
+    move(order, OrderStatus.DISPATCHING, "redispatch", actor, reason)
+    _redispatch(order)
+    commit_and_relay()
+    return order
+
+
 def _announce_visit(order: ServiceOrder) -> None:
     """An accepted order is a visit to the community: every bound resident is told and may
     book a follow-on slot right after this order's window."""
@@ -251,8 +328,14 @@ def _announce_visit(order: ServiceOrder) -> None:
     start = order.window_start or utcnow() + timedelta(hours=1)
     end = order.window_end or start + timedelta(hours=2)
     slots = follow_on_slots(end)
-    schedule_visit(order.engineer_id, order.community_id, start,
-                   slots[-1]["ends_at"] if slots else end, slots, order_id=order.id)
+    schedule_visit(
+        order.engineer_id,
+        order.community_id,
+        start,
+        slots[-1]["ends_at"] if slots else end,
+        slots,
+        order_id=order.id,
+    )
     engineer = db.session.get(Engineer, order.engineer_id)
     service_type = db.session.get(ServiceType, order.service_type_id)
     record(

@@ -26,6 +26,8 @@ class Candidate:
     composite_score: float  # 0..1, this engineer's standing in this community
     base: tuple[float, float]  # (lat, lng)
     is_butler: bool = False
+    # {"days": [1..7], "start": "HH:MM", "end": "HH:MM"} in local time; None = any time.
+    working_hours: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class OrderNeeds:
     community_location: tuple[float, float]
     preferred_engineer_id: int | None = None
     excluded_engineer_ids: frozenset[int] = field(default_factory=frozenset)
+    # The requested window in local time: (ISO weekday, "HH:MM" start, "HH:MM" end).
+    local_window: tuple[int, str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,21 @@ def rejection_reason(candidate: Candidate, needs: OrderNeeds) -> str | None:
         return "skill_level_too_low"
     if not candidate.on_duty:
         return "off_duty"
+    if not works_during(candidate.working_hours, needs.local_window):
+        return "outside_working_hours"
     if candidate.open_orders >= candidate.max_open_orders:
         return "at_max_load"
     if candidate.engineer_id in needs.excluded_engineer_ids:
         return "already_offered"
     return None
+
+
+def works_during(hours: dict | None, window: tuple[int, str, str] | None) -> bool:
+    """Whether working hours cover the window (no hours or no window: yes)."""
+    if not hours or not window:
+        return True
+    weekday, start, end = window
+    return weekday in hours["days"] and hours["start"] <= start and end <= hours["end"]
 
 
 def score(candidate: Candidate, needs: OrderNeeds, weights: dict[str, float]) -> Scored:

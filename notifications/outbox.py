@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import after_this_request, g, has_request_context
 
 from models import OutboxMessage
 from models.base import utcnow
@@ -44,11 +45,32 @@ def record(kind: str, event_key: str, payload: dict) -> int:
 
 
 def commit_and_relay() -> None:
-    """Commit the current transaction, then enqueue the outbox rows it wrote."""
+    """Commit the current transaction, then enqueue the outbox rows it wrote.
+
+    Inside a request the enqueue waits until the response body is built, so the response
+    shows the state this request committed, not whatever a fast worker made of it since.
+    """
     ids = db.session.info.pop("outbox_ids", [])
     db.session.commit()
-    if ids:
+    if not ids:
+        return
+    if not has_request_context():
         relay(ids)
+        return
+    if "outbox_pending" not in g:
+        g.outbox_pending = []
+
+        @after_this_request
+        def _relay_after_response(response):
+            try:
+                relay(g.pop("outbox_pending"))
+            except Exception:
+                # Committed rows are safe; relay_stale picks them up. The answer stands.
+                log.exception("outbox relay after the response failed")
+                db.session.rollback()
+            return response
+
+    g.outbox_pending.extend(ids)
 
 
 def relay(ids: list[int]) -> int:

@@ -204,3 +204,67 @@ def test_an_engineer_with_a_limit_of_zero_gets_no_offers(app, client, run_jobs, 
     order_id = create_order(app, client, setting)
     run_jobs()
     assert order_row(app, order_id).unassigned_reason == "no eligible engineer: at_max_load"
+
+
+def manager_act(app, client, order_id, action, **body):
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    return client.post(f"/api/v1/orders/{order_id}/{action}", headers=manager, json=body)
+
+
+def test_a_manager_assigns_an_unassigned_order_by_hand(app, client, run_jobs, setting):
+    order_id = create_order(app, client, setting)
+    run_jobs()
+    engineer = f.engineer(app, communities=(setting["community"],), skills={"aircon": 1})
+    response = manager_act(app, client, order_id, "assign", engineer_id=engineer, reason="客户指定")
+    assert response.status_code == 200
+    order = order_row(app, order_id)
+    assert (order.status, order.engineer_id) == ("accepted", engineer)
+
+
+def test_a_manager_cannot_assign_an_engineer_from_elsewhere(app, client, run_jobs, setting):
+    order_id = create_order(app, client, setting)
+    run_jobs()
+    stranger = f.engineer(app, communities=(f.community(app),))
+    response = manager_act(app, client, order_id, "assign", engineer_id=stranger)
+    assert response.status_code == 422
+
+
+def test_a_redispatch_reaches_an_engineer_added_since(app, client, run_jobs, setting):
+    declined = f.engineer(app, communities=(setting["community"],))
+    order_id = create_order(app, client, setting)
+    run_jobs()
+    act(app, client, declined, order_id, "decline")
+    run_jobs()
+    newcomer = f.engineer(app, communities=(setting["community"],))
+    assert manager_act(app, client, order_id, "redispatch").status_code == 200
+    run_jobs()
+    assert offers(app, order_id) == [(declined, "declined"), (newcomer, "pending")]
+
+
+def test_a_resident_cannot_assign_orders(app, client, run_jobs, setting):
+    order_id = create_order(app, client, setting)
+    response = client.post(
+        f"/api/v1/orders/{order_id}/assign",
+        headers=f.resident_auth(app, setting["resident"]),
+        json={"engineer_id": 1},
+    )
+    assert response.status_code == 403
+
+
+def test_an_engineer_outside_working_hours_is_skipped(app, client, run_jobs, setting):
+    f.engineer(
+        app,
+        communities=(setting["community"],),
+        composite=0.9,
+        working_hours={"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"},
+    )
+    weekend = f.engineer(app, communities=(setting["community"],), composite=0.1)
+    order_id = create_order(
+        app,
+        client,
+        setting,
+        window_start="2031-06-07T10:00:00+08:00",  # a Saturday
+        window_end="2031-06-07T12:00:00+08:00",
+    )
+    run_jobs()
+    assert offers(app, order_id) == [(weekend, "pending")]

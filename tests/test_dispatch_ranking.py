@@ -85,3 +85,24 @@ def test_rejected_candidates_come_back_with_their_reasons():
     eligible, rejected = rank([candidate(1, on_duty=False), candidate(2)], NEEDS, WEIGHTS)
     assert [s.engineer_id for s in eligible] == [2]
     assert rejected == {1: "off_duty"}
+
+
+WEEKDAY_HOURS = {"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"}
+
+
+def test_an_engineer_outside_working_hours_is_filtered_out():
+    saturday = OrderNeeds("purifier", 1, HOME, local_window=(6, "10:00", "12:00"))
+    assert (
+        rejection_reason(candidate(working_hours=WEEKDAY_HOURS), saturday)
+        == "outside_working_hours"
+    )
+
+
+def test_a_window_inside_working_hours_passes():
+    tuesday = OrderNeeds("purifier", 1, HOME, local_window=(2, "10:00", "12:00"))
+    assert rejection_reason(candidate(working_hours=WEEKDAY_HOURS), tuesday) is None
+
+
+def test_a_window_running_past_closing_time_is_filtered_out():
+    late = OrderNeeds("purifier", 1, HOME, local_window=(2, "17:00", "19:00"))
+    assert rejection_reason(candidate(working_hours=WEEKDAY_HOURS), late) == "outside_working_hours"

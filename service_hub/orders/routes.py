@@ -114,10 +114,18 @@ class OrderAction(MethodView):
         ]
     )
     def post(self, args, order_id: int, action: str):
-        """accept, decline, en-route, start, complete, cancel or complain."""
+        """accept, decline, en-route, start, complete, cancel, complain; managers: assign
+        (with engineer_id) or redispatch an order, typically an unassigned one."""
         if action not in service.ORDER_ACTIONS:
             raise NotFound(f"No order action {action!r}.", code="unknown_action")
-        return service.perform(current_principal(), order_id, action, args["reason"], _if_match())
+        return service.perform(
+            current_principal(),
+            order_id,
+            action,
+            args["reason"],
+            _if_match(),
+            engineer_id=args["engineer_id"],
+        )
 
 
 @blp.route("/orders/<int:order_id>/review")

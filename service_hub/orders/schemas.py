@@ -58,6 +58,9 @@ class OrderActionSchema(ma.Schema):
     reason = ma.fields.String(
         load_default=None, allow_none=True, validate=ma.validate.Length(max=300)
     )
+    engineer_id = ma.fields.Integer(
+        load_default=None, allow_none=True, metadata={"description": "for assign (managers)"}
+    )
 
 
 class ReviewCreateSchema(ma.Schema):

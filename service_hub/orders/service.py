@@ -39,7 +39,8 @@ TRANSITIONS: dict[str, tuple[set[str], set[str], str]] = {
 }
 RESIDENT_CANCELLABLE = {S.CREATED, S.DISPATCHING, S.OFFERED, S.ACCEPTED, S.EN_ROUTE, S.UNASSIGNED}
 MANAGER_CANCELLABLE = RESIDENT_CANCELLABLE | {S.IN_SERVICE}
-ORDER_ACTIONS = ("accept", "decline", *TRANSITIONS, "cancel")
+MANAGER_ACTIONS = ("assign", "redispatch")
+ORDER_ACTIONS = ("accept", "decline", *TRANSITIONS, "cancel", *MANAGER_ACTIONS)
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -169,9 +170,18 @@ def perform(
     action: str,
     reason: str | None = None,
     expected_version: int | None = None,
+    engineer_id: int | None = None,
 ) -> ServiceOrder:
     """Apply an order action for the caller, checking role, ownership, state and version."""
     get_order_for(principal, order_id)
+    if action in MANAGER_ACTIONS:
+        if principal.role not in ("manager", "admin"):
+            raise Forbidden(f"{action} is for managers.", code="role_forbidden")
+        if action == "redispatch":
+            return assignment.redispatch(order_id, actor_of(principal), reason)
+        if engineer_id is None:
+            raise InvalidInput("Name the engineer.", fields={"engineer_id": ["required"]})
+        return assignment.assign_by_hand(order_id, engineer_id, actor_of(principal), reason)
     if action == "accept" or action == "decline":
         if principal.role != "engineer":
             raise Forbidden("Only the offered engineer can answer an offer.", code="role_forbidden")
