@@ -1,0 +1,1 @@
+"""Image uploads: checked by content, stored by hash, served by URL."""
