@@ -320,6 +320,22 @@ def redispatch(order_id: int, actor: Actor, reason: str | None) -> ServiceOrder:
     return order
 
 
+def sweep(grace: timedelta = timedelta(seconds=30), limit: int = 500) -> dict[str, int]:
+    """Expire offers whose scheduled expiry job was lost (Redis restarted, a worker died).
+
+    Runs periodically; each offer goes through the same locked expiry as the job would.
+    """
+    overdue = db.session.scalars(
+        sa.select(DispatchOffer.id)
+        .where(DispatchOffer.status == "pending", DispatchOffer.expires_at < utcnow() - grace)
+        .order_by(DispatchOffer.expires_at)
+        .limit(limit)
+    ).all()
+    db.session.rollback()
+    expired = sum(1 for offer_id in overdue if expire_offer(offer_id))
+    return {"expired_offers": expired}
+
+
 def _announce_visit(order: ServiceOrder) -> None:
     """An accepted order is a visit to the community: every bound resident is told and may
     book a follow-on slot right after this order's window."""

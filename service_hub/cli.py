@@ -55,6 +55,15 @@ def outbox_relay_command():
     click.echo(f"relayed {relay_stale()} outbox messages")
 
 
+@click.command("dispatch-sweep")
+@with_appcontext
+def dispatch_sweep_command():
+    """Expire overdue offers whose expiry job was lost, and pass their orders on."""
+    from dispatch.assignment import sweep
+
+    click.echo(", ".join(f"{k}={v}" for k, v in sweep().items()))
+
+
 @click.command("kpis-rebuild")
 @with_appcontext
 def kpis_rebuild_command():
@@ -66,15 +75,19 @@ def kpis_rebuild_command():
 
 def register_cli(app: Flask) -> None:
     """Attach the commands to `flask`."""
+    from service_hub.communities.import_cli import import_communities_command
     from service_hub.demo_server import demo_command
-    from service_hub.worker import worker_command
+    from service_hub.worker import cron_command, worker_command
 
     for command in (
         create_staff_command,
         seed_demo_command,
         outbox_relay_command,
+        dispatch_sweep_command,
         kpis_rebuild_command,
         worker_command,
+        cron_command,
         demo_command,
+        import_communities_command,
     ):
         app.cli.add_command(command)

@@ -104,6 +104,18 @@ class InProcessJobQueue:
             count += 1
         return count
 
+    def every(self, queue_name: str, seconds: int, func: Callable) -> None:
+        """Run func() every `seconds`, starting one interval from now."""
+
+        def run_and_rearm() -> None:
+            try:
+                func()
+            finally:
+                self.enqueue_in(queue_name, timedelta(seconds=seconds), run_and_rearm)
+
+        run_and_rearm.__name__ = getattr(func, "__name__", "periodic")
+        self.enqueue_in(queue_name, timedelta(seconds=seconds), run_and_rearm)
+
     def ping(self) -> bool:
         """The in-process worker is alive while its thread is."""
         return self._thread.is_alive()
@@ -147,7 +159,13 @@ def init_app(app: Flask) -> None:
     if app.config["REDIS_URL"]:
         app.extensions["job_queue"] = RQJobQueue(app.config["REDIS_URL"])
     else:
-        app.extensions["job_queue"] = InProcessJobQueue(app, timers=app.config["INPROCESS_TIMERS"])
+        queue = InProcessJobQueue(app, timers=app.config["INPROCESS_TIMERS"])
+        app.extensions["job_queue"] = queue
+        if app.config["INPROCESS_TIMERS"]:
+            from service_hub.periodic import PERIODIC_JOBS
+
+            for func, queue_name, seconds in PERIODIC_JOBS:
+                queue.every(queue_name, seconds, func)
 
 
 def job_queue() -> RQJobQueue | InProcessJobQueue:

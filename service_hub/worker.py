@@ -57,3 +57,22 @@ def worker_command(queues: tuple[str, ...], burst: bool, simple: bool, with_sche
     app = current_app._get_current_object()
     worker = build_worker(app, queues, simple=simple)
     worker.work(burst=burst, with_scheduler=with_scheduler)
+
+
+@click.command("cron")
+@with_appcontext
+def cron_command():
+    """Run RQ's cron scheduler for the periodic jobs in service_hub/periodic.py (run one)."""
+    from rq.cron import CronScheduler
+
+    from service_hub.periodic import PERIODIC_JOBS
+
+    job_queue = current_app.extensions["job_queue"]
+    if not isinstance(job_queue, RQJobQueue):
+        raise click.ClickException(
+            "REDIS_URL is not set: the embedded default runs these in-process."
+        )
+    scheduler = CronScheduler(connection=job_queue.redis)
+    for func, queue_name, seconds in PERIODIC_JOBS:
+        scheduler.register(func, queue_name, interval=seconds)
+    scheduler.start()

@@ -1,0 +1,16 @@
+"""Periodic work, declared as data in one place: what runs, on which queue, how often.
+
+Production: `flask cron` runs RQ's cron scheduler with these jobs (one such process).
+Embedded default: the in-process queue re-arms each job after it runs.
+"""
+
+from __future__ import annotations
+
+from dispatch.assignment import sweep
+from notifications.outbox import relay_stale
+
+# (function, queue, every N seconds)
+PERIODIC_JOBS = (
+    (relay_stale, "default", 60),
+    (sweep, "dispatch", 60),
+)
