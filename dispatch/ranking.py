@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from geopy.distance import geodesic
+from geopy.distance import great_circle
 
 # Beyond this distance the distance component contributes nothing.
 MAX_USEFUL_DISTANCE_KM = 30.0
@@ -82,7 +82,9 @@ def works_during(hours: dict | None, window: tuple[int, str, str] | None) -> boo
 
 def score(candidate: Candidate, needs: OrderNeeds, weights: dict[str, float]) -> Scored:
     """The weighted score of an eligible candidate; every component is 0..1 before weighting."""
-    distance_km = geodesic(candidate.base, needs.community_location).km
+    # Great-circle (spherical) distance: within 0.5% of the geodesic at these ranges and
+    # about ten times cheaper, which matters with hundreds of candidates per order.
+    distance_km = great_circle(candidate.base, needs.community_location).km
     components = {
         "composite": max(0.0, min(1.0, candidate.composite_score)),
         "distance": max(0.0, 1.0 - distance_km / MAX_USEFUL_DISTANCE_KM),

@@ -43,8 +43,11 @@ def community_home(community_id: int) -> dict:
     ).all()
     visits = db.session.scalars(
         sa.select(Visit)
-        .where(Visit.community_id == community_id, Visit.status == "scheduled",
-               Visit.ends_at >= utcnow())
+        .where(
+            Visit.community_id == community_id,
+            Visit.status == "scheduled",
+            Visit.ends_at >= utcnow(),
+        )
         .order_by(Visit.starts_at)
         .limit(10)
     ).all()
@@ -54,8 +57,11 @@ def community_home(community_id: int) -> dict:
     activities = db.session.scalars(
         sa.select(Activity)
         .join(ActivityCommunity, ActivityCommunity.activity_id == Activity.id)
-        .where(ActivityCommunity.community_id == community_id, Activity.status == "open",
-               Activity.ends_at > utcnow())
+        .where(
+            ActivityCommunity.community_id == community_id,
+            Activity.status == "open",
+            Activity.ends_at > utcnow(),
+        )
         .order_by(Activity.starts_at, Activity.id)
         .limit(5)
     ).all()
