@@ -130,9 +130,8 @@ def test_concurrent_first_calls_fetch_the_token_once(provider, monkeypatch):
     assert fetches == [False]
 
 
+@pytest.mark.parametrize("app", ["postgres-redis"], indirect=True)
 def test_with_redis_the_token_is_shared_under_the_appid_key(app, provider, fetches):
-    if provider.redis is None:
-        pytest.skip("the embedded default keeps the token in process memory")
     token = provider.get()
     assert provider.redis.get(f"wechat:access_token:{provider.client.appid}").decode() == token
     assert 6800 < provider.redis.ttl(provider.key) <= 6900

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Activity, ActivityCommunity, ActivitySignup, Community, CommunityBinding
 from models.base import utcnow
+from service_hub.auth.regions import covers
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
 from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -23,9 +24,7 @@ MAX_COMMUNITIES_PER_ACTIVITY = 200
 
 
 def _check_region(principal: Principal, communities: list[Community]) -> None:
-    if principal.role == "admin" or not principal.region:
-        return
-    outside = [c.id for c in communities if principal.region not in (c.province, c.city)]
+    outside = [c.id for c in communities if not covers(principal, c)]
     if outside:
         raise Forbidden(
             "Some communities are outside your region.",

@@ -13,10 +13,11 @@ from models import (
     Review,
     StaffUser,
 )
+from service_hub.auth.regions import require_region
 from service_hub.auth.service import create_staff
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
-from service_hub.errors import Forbidden, NotFound
+from service_hub.errors import NotFound
 from service_hub.extensions import db
 
 PROFILE_FIELDS = (
@@ -90,15 +91,6 @@ def ranked_for_community_query(community_id: int) -> sa.Select:
     )
 
 
-def _require_region(principal: Principal, community: Community) -> None:
-    if (
-        principal.role != "admin"
-        and principal.region
-        and principal.region not in (community.province, community.city)
-    ):
-        raise Forbidden("That community is outside your region.", code="outside_region")
-
-
 def create_engineer(
     username: str,
     password: str,
@@ -134,7 +126,8 @@ def update_profile(engineer_id: int, changes: dict) -> Engineer:
 def assign_community(principal: Principal, engineer_id: int, community_id: int) -> bool:
     """The engineer serves the community from now on; returns False if already so."""
     get_engineer(engineer_id)
-    _require_region(principal, get_community(community_id))
+    get_community(community_id)
+    require_region(principal, community_id)
     db.session.add(EngineerCommunity(engineer_id=engineer_id, community_id=community_id))
     try:
         db.session.commit()
@@ -147,7 +140,8 @@ def assign_community(principal: Principal, engineer_id: int, community_id: int) 
 def unassign_community(principal: Principal, engineer_id: int, community_id: int) -> None:
     """The engineer no longer serves the community (their history there is kept)."""
     get_engineer(engineer_id)
-    _require_region(principal, get_community(community_id))
+    get_community(community_id)
+    require_region(principal, community_id)
     db.session.execute(
         sa.delete(EngineerCommunity).where(
             EngineerCommunity.engineer_id == engineer_id,

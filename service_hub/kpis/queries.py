@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from models import Community, CommunityMonthKpi
+from service_hub.auth.regions import region_clause
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
 from service_hub.errors import NotFound
@@ -25,13 +26,6 @@ SORTABLE = {
 }
 
 
-def region_filter(principal: Principal):
-    """A manager scoped to a region sees only communities of that province or city."""
-    if principal.role == "admin" or not principal.region:
-        return sa.true()
-    return sa.or_(Community.province == principal.region, Community.city == principal.region)
-
-
 def table_query(
     principal: Principal, month: str, sort: str, descending: bool, region: str | None
 ) -> sa.Select:
@@ -39,7 +33,7 @@ def table_query(
     stmt = (
         sa.select(CommunityMonthKpi, Community)
         .join(Community, Community.id == CommunityMonthKpi.community_id)
-        .where(CommunityMonthKpi.month == month, region_filter(principal))
+        .where(CommunityMonthKpi.month == month, region_clause(principal))
     )
     if region:
         stmt = stmt.where(
@@ -79,7 +73,7 @@ def series(principal: Principal, community_id: int, months: list[str]) -> list[d
     """One community's KPIs for the given months (a month with no activity shows zeros)."""
     community = get_community(community_id)
     visible = db.session.execute(
-        sa.select(Community.id).where(Community.id == community_id, region_filter(principal))
+        sa.select(Community.id).where(Community.id == community_id, region_clause(principal))
     ).first()
     if visible is None:
         raise NotFound(f"No community {community_id} in your region.", code="community_not_found")

@@ -21,6 +21,7 @@ from models import (
 )
 from models.base import utcnow
 from notifications.outbox import commit_and_relay, record
+from service_hub.auth.regions import covers
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
 from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
@@ -123,13 +124,6 @@ def _by_idempotency_key(resident_id: int, key: str) -> ServiceOrder | None:
     )
 
 
-def _in_region(principal: Principal, community_id: int) -> bool:
-    if principal.role == "admin" or not principal.region:
-        return True
-    community = db.session.get(Community, community_id)
-    return principal.region in (community.province, community.city)
-
-
 def can_see(principal: Principal, order: ServiceOrder) -> bool:
     """Owner, the assigned or offered engineer, a manager for its region, an admin."""
     if principal.role == "resident":
@@ -145,7 +139,7 @@ def can_see(principal: Principal, order: ServiceOrder) -> bool:
                 )
             )
         )
-    return _in_region(principal, order.community_id)
+    return covers(principal, db.session.get(Community, order.community_id))
 
 
 def get_order_for(principal: Principal, order_id: int) -> ServiceOrder:

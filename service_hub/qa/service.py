@@ -12,11 +12,11 @@ import logging
 import sqlalchemy as sa
 
 from models import Answer, Community, Engineer, EngineerCommunity, Question, Resident, StaffUser
+from service_hub.auth.regions import region_clause, require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
 from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from service_hub.extensions import db
-from service_hub.kpis.queries import region_filter
 from service_hub.moderation import check_text
 from service_hub.pagination import paginate
 from service_hub.qa.schemas import MAX_PHOTOS
@@ -193,22 +193,6 @@ def recent_questions(community_id: int, limit: int = 5) -> list[Question]:
     )
 
 
-def _in_region(principal: Principal, community_id: int) -> bool:
-    return db.session.scalar(
-        sa.select(sa.exists().where(Community.id == community_id, region_filter(principal)))
-    )
-
-
-def _check_region(principal: Principal, community_id: int) -> None:
-    """A manager scoped to a region acts only on that region's communities."""
-    if not _in_region(principal, community_id):
-        raise Forbidden(
-            "This community is outside your region.",
-            code="outside_region",
-            message_zh="该小区不在您负责的区域",
-        )
-
-
 def check_may_answer(principal: Principal, community_id: int) -> None:
     """Engineers serving the community, and customer service (managers of its region, admins)."""
     if principal.role == "engineer":
@@ -227,7 +211,7 @@ def check_may_answer(principal: Principal, community_id: int) -> None:
                 message_zh="您不服务该小区，不能回答",
             )
     elif principal.role in ("manager", "admin"):
-        _check_region(principal, community_id)
+        require_region(principal, community_id)
     else:
         raise Forbidden("Residents cannot answer.", code="role_forbidden", message_zh="无权回答")
 
@@ -296,7 +280,7 @@ def held_page(principal: Principal, page: int, page_size: int) -> dict:
             Question.created_at,
         )
         .join(Community, Community.id == Question.community_id)
-        .where(Question.status == "held", region_filter(principal))
+        .where(Question.status == "held", region_clause(principal))
     )
     answers = (
         sa.select(
@@ -312,7 +296,7 @@ def held_page(principal: Principal, page: int, page_size: int) -> dict:
         )
         .join(Question, Question.id == Answer.question_id)
         .join(Community, Community.id == Question.community_id)
-        .where(Answer.status == "held", region_filter(principal))
+        .where(Answer.status == "held", region_clause(principal))
     )
     held = sa.union_all(questions, answers).subquery()
     stmt = sa.select(held).order_by(held.c.created_at, held.c.kind, held.c.id)
@@ -345,7 +329,7 @@ def decide(
     community_id = db.session.scalar(
         sa.select(Question.community_id).where(Question.id == question_id)
     )
-    _check_region(principal, community_id)
+    require_region(principal, community_id)
     target = "visible" if decision == "approve" else "rejected"
     before = item.status
     if before == target:
