@@ -27,9 +27,19 @@ class Question(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default="visible")
     answer_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    moderated_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    moderation_reason: Mapped[str | None] = mapped_column(sa.String(300))
 
     __table_args__ = (
         sa.Index("ix_question_community_status_created", "community_id", "status", "created_at"),
+        # The staff review queue reads only held rows.
+        sa.Index(
+            "ix_question_held",
+            "created_at",
+            postgresql_where=sa.text("status = 'held'"),
+            sqlite_where=sa.text("status = 'held'"),
+        ),
     )
 
 
@@ -46,6 +56,18 @@ class Answer(db.Model):
     photos: Mapped[list] = mapped_column(sa.JSON, default=list)
     status: Mapped[str] = mapped_column(sa.String(16), default="visible")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    moderated_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    moderation_reason: Mapped[str | None] = mapped_column(sa.String(300))
+
+    __table_args__ = (
+        sa.Index(
+            "ix_answer_held",
+            "created_at",
+            postgresql_where=sa.text("status = 'held'"),
+            sqlite_where=sa.text("status = 'held'"),
+        ),
+    )
 
 
 class Activity(db.Model):

@@ -68,6 +68,8 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "WECHAT_APPID": env.get("WECHAT_APPID", "wx-demo-appid"),
         "WECHAT_SECRET": env.get("WECHAT_SECRET", "demo-secret"),
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
+        # An openid of the operator's own account, used to content-check staff text.
+        "WECHAT_MODERATION_OPENID": env.get("WECHAT_MODERATION_OPENID") or None,
         "WECHAT_TIMEOUT_SECONDS": _number(env, "WECHAT_TIMEOUT_SECONDS", "5", float),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "TOKEN_TTL_SECONDS": _number(env, "TOKEN_TTL_SECONDS", str(7 * 24 * 3600)),

@@ -56,7 +56,7 @@ def check_text(openid: str | None, text: str) -> Verdict:
     HTTP call: end any open database transaction before calling it.
     """
     if openid is None:
-        openid = current_app.config.get("WECHAT_MODERATION_OPENID")
+        openid = current_app.config["WECHAT_MODERATION_OPENID"]
         if not openid:
             return "pass"
     provider = access_token_provider()

@@ -105,6 +105,9 @@ def _clean(request, fake_wechat):
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
+    token_cache = application.extensions.get("wechat_access_token")
+    if token_cache is not None:
+        token_cache.invalidate()
     queue = application.extensions["job_queue"]
     if hasattr(queue, "drain"):
         queue.drain()

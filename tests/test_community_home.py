@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from models import Activity, ActivityCommunity, Visit
+from models import Activity, ActivityCommunity, Question, Visit
 from models.base import utcnow
 from service_hub.extensions import db
 from tests import factories as f
@@ -30,6 +30,7 @@ def counted_queries(app):
 def populate(app, community_id: int, size: int) -> None:
     engineers = [f.engineer(app, communities=(community_id,)) for _ in range(size)]
     manager = f.staff(app, "manager")
+    resident_id = f.resident(app, communities=(community_id,))
     start = utcnow() + timedelta(days=1)
     with app.app_context():
         for engineer_id in engineers:
@@ -54,6 +55,10 @@ def populate(app, community_id: int, size: int) -> None:
             db.session.add(activity)
             db.session.flush()
             db.session.add(ActivityCommunity(activity_id=activity.id, community_id=community_id))
+        db.session.add_all(
+            Question(community_id=community_id, resident_id=resident_id, text=f"问题{n}")
+            for n in range(size)
+        )
         db.session.commit()
 
 
@@ -77,3 +82,4 @@ def test_the_home_shows_upcoming_visits_and_open_activities(app, client):
     assert len(home["upcoming_visits"]) == 2
     assert len(home["open_activities"]) == 2
     assert len(home["engineers"]) == 2
+    assert len(home["recent_questions"]) == 2

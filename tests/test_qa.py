@@ -151,6 +151,18 @@ def test_a_manager_rejects_a_question_and_it_disappears(client, app):
     assert _list(client, community_id).json["total"] == 0
 
 
+def test_a_rejection_records_who_decided_and_why(client, app):
+    from models import Question
+    from service_hub.extensions import db
+
+    _, question_id = _asked(client, app)
+    _decide(client, app, "question", question_id, "reject", "广告")
+    with app.app_context():
+        question = db.session.get(Question, question_id)
+        assert question.moderation_reason == "广告"
+        assert question.moderated_by is not None and question.moderated_at is not None
+
+
 def test_rejecting_needs_a_reason(client, app):
     _, question_id = _asked(client, app)
     response = _decide(client, app, "question", question_id, "reject")

@@ -71,8 +71,17 @@ class ActivityBriefSchema(ma.Schema):
     signed_up = ma.fields.Integer()
 
 
+class QuestionBriefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    text = ma.fields.String()
+    photos = ma.fields.List(ma.fields.String())
+    answer_count = ma.fields.Integer()
+    created_at = LocalDateTime()
+
+
 class CommunityHomeSchema(ma.Schema):
     community = ma.fields.Nested(CommunitySchema)
+    recent_questions = ma.fields.List(ma.fields.Nested(QuestionBriefSchema))
     open_activities = ma.fields.List(ma.fields.Nested(ActivityBriefSchema))
     engineers = ma.fields.List(ma.fields.Nested(HomeEngineerSchema))
     upcoming_visits = ma.fields.List(ma.fields.Nested(VisitBriefSchema))

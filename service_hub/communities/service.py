@@ -65,8 +65,11 @@ def community_home(community_id: int) -> dict:
         .order_by(Activity.starts_at, Activity.id)
         .limit(5)
     ).all()
+    from service_hub.qa.service import recent_questions
+
     return {
         "open_activities": activities,
+        "recent_questions": recent_questions(community_id),
         "community": community,
         "engineers": [
             {

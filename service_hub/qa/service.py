@@ -12,6 +12,7 @@ import logging
 import sqlalchemy as sa
 
 from models import Answer, Community, Engineer, EngineerCommunity, Question, Resident, StaffUser
+from models.base import utcnow
 from service_hub.auth.regions import region_clause, require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
@@ -343,9 +344,9 @@ def decide(
             message_zh="内容已被驳回，不能通过",
         )
     item.status = target
+    item.moderated_by, item.moderated_at, item.moderation_reason = principal.id, utcnow(), reason
     if kind == "answer" and "visible" in (before, target):
         _bump_answer_count(question_id, 1 if target == "visible" else -1)
     db.session.commit()
-    # The model has no column for the reason yet, so the log is its record.
     log.info("%s %s %s by staff %s: %s", kind, item_id, target, principal.id, reason or "-")
     return {"kind": kind, "id": item_id, "status": target, "reason": reason, "changed": True}
