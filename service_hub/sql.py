@@ -8,12 +8,32 @@ from sqlalchemy.dialects import postgresql, sqlite
 from service_hub.extensions import db
 
 
+def _insert_for_dialect():
+    dialect = db.session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def upsert_increment(model, key: dict, increments: dict[str, int], unique_columns: list[str]):
+    """INSERT the key row with `increments` as its counters, or add them to the existing row:
+    one atomic statement, so concurrent increments never lose each other."""
+    table = model.__table__
+    stmt = _insert_for_dialect()(model).values({**key, **increments})
+    return db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=unique_columns,
+            set_={name: table.c[name] + n for name, n in increments.items()},
+        )
+    )
+
+
 def insert_ignoring_duplicates(model, rows: list[dict], unique_columns: list[str]) -> int:
     """INSERT … ON CONFLICT (unique_columns) DO NOTHING; returns how many rows were new."""
     if not rows:
         return 0
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(rows).on_conflict_do_nothing(index_elements=unique_columns)
+    stmt = (
+        _insert_for_dialect()(model)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=unique_columns)
+    )
     result = db.session.execute(stmt.returning(sa.literal_column("1")))
     return len(result.all())

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from models import CommunityMonthKpi, OrderEvent, Review
 from service_hub.extensions import db
-from service_hub.sql import insert_ignoring_duplicates
+from service_hub.sql import upsert_increment
 from service_hub.timefmt import month_of
 
 # order event action → counter it increments
@@ -34,17 +34,12 @@ COUNTERS = (
 
 
 def _bump(community_id: int, moment: datetime, increments: dict[str, int]) -> None:
-    month = month_of(moment)
-    insert_ignoring_duplicates(
+    key = {"community_id": community_id, "month": month_of(moment)}
+    upsert_increment(
         CommunityMonthKpi,
-        [{"community_id": community_id, "month": month, **dict.fromkeys(COUNTERS, 0)}],
+        key,
+        {**dict.fromkeys(COUNTERS, 0), **increments},
         ["community_id", "month"],
-    )
-    # An in-place increment, so concurrent events never lose each other's counts.
-    db.session.execute(
-        sa.update(CommunityMonthKpi)
-        .where(CommunityMonthKpi.community_id == community_id, CommunityMonthKpi.month == month)
-        .values({name: getattr(CommunityMonthKpi, name) + n for name, n in increments.items()})
     )
 
 
