@@ -212,3 +212,47 @@ def test_cancelling_an_accepted_order_removes_its_visit(app, client, run_jobs, w
     assert len(client.get(home).json["upcoming_visits"]) == 1
     client.post(f"/api/v1/orders/{order_id}/cancel", headers=world["auth"], json={})
     assert client.get(home).json["upcoming_visits"] == []
+
+
+def test_a_manager_records_a_phone_order_for_a_resident(app, client, world):
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    response = client.post(
+        "/api/v1/orders",
+        headers=manager,
+        json={
+            "community_id": world["community"],
+            "service_type_id": world["service"],
+            "resident_id": world["resident"],
+        },
+    )
+    assert response.status_code == 201
+    assert (response.json["source"], response.json["resident_id"]) == ("phone", world["resident"])
+
+
+def test_a_resident_cannot_order_for_someone_else(app, client, world):
+    response = post_order(client, world, resident_id=world["resident"] + 1)
+    assert response.status_code == 422
+
+
+def test_a_photo_that_was_not_uploaded_here_is_refused(client, world):
+    response = post_order(client, world, photos=["https://evil.example/x.jpg"])
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "photo_not_uploaded"
+
+
+def test_an_uploaded_photo_is_kept_on_the_order(app, client, world, tmp_path, monkeypatch):
+    import io
+
+    from PIL import Image
+
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(image, "PNG")
+    upload = client.post(
+        "/api/v1/uploads",
+        headers=world["auth"],
+        data={"file": (io.BytesIO(image.getvalue()), "leak.png")},
+    )
+    response = post_order(client, world, photos=[upload.json["url"]])
+    assert response.status_code == 201
+    assert response.json["photos"] == [upload.json["url"]]

@@ -56,7 +56,7 @@ def _detail(order):
 
 @blp.route("/orders")
 class Orders(MethodView):
-    @requires(blp, "resident")
+    @requires(blp, "resident", "manager")
     @blp.arguments(OrderCreateSchema)
     @blp.response(201, OrderDetailSchema)
     @blp.alt_response(
@@ -74,9 +74,14 @@ class Orders(MethodView):
         ]
     )
     def post(self, args):
-        """Request a service in one of my communities; dispatch starts at once."""
+        """Request a service in one of my communities; dispatch starts at once. Managers
+        record phone or proactive orders for a resident (resident_id, source)."""
+        principal = current_principal()
+        resident_id, source = service.order_origin(
+            principal, args.pop("resident_id"), args.pop("source"), args["community_id"]
+        )
         order, created = service.create_order(
-            current_principal().id, idempotency_key=_idempotency_key(), **args
+            resident_id, idempotency_key=_idempotency_key(), source=source, **args
         )
         return _detail(order), 201 if created else 200
 

@@ -15,6 +15,23 @@ class OrderCreateSchema(ma.Schema):
     preferred_engineer_id = ma.fields.Integer(
         load_default=None, allow_none=True, validate=ma.validate.Range(min=1)
     )
+    photos = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=300)),
+        load_default=list,
+        validate=ma.validate.Length(max=9),
+        metadata={"description": "URLs from POST /uploads"},
+    )
+    resident_id = ma.fields.Integer(
+        load_default=None,
+        metadata={"description": "managers only: the resident a phone or proactive order is for"},
+    )
+    source = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(["phone", "proactive"]),
+        metadata={
+            "description": "managers only (default phone); residents' orders are mini_program"
+        },
+    )
 
 
 class OrderEventSchema(ma.Schema):
@@ -37,6 +54,7 @@ class OrderSchema(ma.Schema):
     status = ma.fields.String()
     source = ma.fields.String(metadata={"enum": list(ORDER_SOURCES)})
     description = ma.fields.String()
+    photos = ma.fields.List(ma.fields.String())
     window_start = LocalDateTime(allow_none=True)
     window_end = LocalDateTime(allow_none=True)
     score_breakdown = ma.fields.Dict(

@@ -14,6 +14,7 @@ from models import (
     Engineer,
     EngineerCommunity,
     OrderStatus,
+    Resident,
     Review,
     ServiceOrder,
     ServiceType,
@@ -21,13 +22,14 @@ from models import (
 )
 from models.base import utcnow
 from notifications.outbox import commit_and_relay, record
-from service_hub.auth.regions import covers
+from service_hub.auth.regions import covers, require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
 from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
 from service_hub.kpis.rollup import count_rating
 from service_hub.orders.timeline import Actor, illegal_transition, lock_order, move, record_event
+from service_hub.uploads.storage import validate_photo_urls
 from service_hub.visits.service import release_booking
 
 S = OrderStatus
@@ -51,6 +53,28 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(principal.role, principal.id)
 
 
+def order_origin(
+    principal: Principal, resident_id: int | None, source: str | None, community_id: int
+) -> tuple[int, str]:
+    """Whose order this is and where it came from: a resident's own from the mini-program,
+    or one a manager records for a resident (by phone, or proactively)."""
+    if principal.role == "resident":
+        if resident_id is not None or source is not None:
+            raise InvalidInput(
+                "resident_id and source are for staff.",
+                fields={"resident_id": ["staff only"], "source": ["staff only"]},
+            )
+        return principal.id, "mini_program"
+    if resident_id is None:
+        raise InvalidInput(
+            "Say which resident the order is for.", fields={"resident_id": ["required for staff"]}
+        )
+    if db.session.get(Resident, resident_id) is None:
+        raise InvalidInput("Unknown resident.", fields={"resident_id": ["unknown"]})
+    require_region(principal, community_id)
+    return resident_id, source or "phone"
+
+
 def create_order(
     resident_id: int,
     community_id: int,
@@ -62,6 +86,7 @@ def create_order(
     preferred_engineer_id: int | None = None,
     idempotency_key: str | None = None,
     source: str = "mini_program",
+    photos: list[str] = (),
 ) -> tuple[ServiceOrder, bool]:
     """Create an order and queue its dispatch; a repeated Idempotency-Key returns the first."""
     if idempotency_key:
@@ -88,7 +113,9 @@ def create_order(
             "The window ends before it starts.",
             fields={"window_end": ["must be after window_start"]},
         )
+    photos = validate_photo_urls(list(photos))
     order = ServiceOrder(
+        photos=photos,
         resident_id=resident_id,
         community_id=community_id,
         service_type_id=service_type_id,

@@ -32,6 +32,7 @@ from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
 from service_hub.orders.timeline import Actor, move, record_event
 from service_hub.timefmt import local_zone
+from service_hub.uploads.storage import validate_photo_urls
 
 MAX_SLOTS = 24
 
@@ -252,6 +253,7 @@ def book(
             "This slot can no longer be booked.", code="slot_closed", message_zh="该时段已不可预约"
         )
     _check_service(visit, service_type_id)
+    photos = validate_photo_urls(list(photos))
     taken = db.session.execute(
         sa.update(VisitSlot)
         .where(VisitSlot.id == slot_id, VisitSlot.booked < VisitSlot.capacity)
