@@ -7,6 +7,7 @@ from models.kpi import CommunityMonthKpi
 from models.notification import InboxNotification, OutboxMessage
 from models.order import DispatchOffer, OrderEvent, OrderStatus, Review, ServiceOrder
 from models.people import Engineer, EngineerCommunity, EngineerSkill, Resident, StaffUser
+from models.reputation import ButlerBinding, ButlerCode, EngineerLike, FollowUp, PointsEntry
 from models.upload import Upload
 from models.visit import Booking, Visit, VisitSlot
 
@@ -16,6 +17,11 @@ __all__ = [
     "ActivitySignup",
     "Answer",
     "Booking",
+    "ButlerBinding",
+    "ButlerCode",
+    "EngineerLike",
+    "FollowUp",
+    "PointsEntry",
     "Question",
     "Upload",
     "Community",

@@ -119,6 +119,16 @@ class Review(db.Model):
     community_id: Mapped[int] = mapped_column(sa.ForeignKey("community.id"), index=True)
     rating: Mapped[int]
     text: Mapped[str] = mapped_column(sa.String(1000), default="")
+    photos: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # visible, held (content check said "review"), hidden (by a manager, with a reason)
+    status: Mapped[str] = mapped_column(sa.String(16), default="visible")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reply_text: Mapped[str | None] = mapped_column(sa.String(500))
+    replied_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_reason: Mapped[str | None] = mapped_column(sa.String(300))
 
     __table_args__ = (sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
