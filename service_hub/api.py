@@ -19,12 +19,14 @@ def init_api(app: Flask) -> ServiceHubApi:
     from service_hub import health
     from service_hub.activities.routes import blp as activities_blp
     from service_hub.auth.routes import blp as auth_blp
+    from service_hub.butler.routes import blp as butler_blp
     from service_hub.communities.registry import blp as registry_blp
     from service_hub.communities.routes import blp as communities_blp
     from service_hub.engineers.routes import blp as engineers_blp
     from service_hub.inbox.routes import blp as inbox_blp
     from service_hub.kpis.routes import blp as kpis_blp
     from service_hub.orders.routes import blp as orders_blp
+    from service_hub.points.routes import blp as points_blp
     from service_hub.qa.routes import blp as qa_blp
     from service_hub.uploads.routes import blp as uploads_blp
     from service_hub.visits.routes import blp as visits_blp
@@ -46,6 +48,8 @@ def init_api(app: Flask) -> ServiceHubApi:
         uploads_blp,
         inbox_blp,
         kpis_blp,
+        butler_blp,
+        points_blp,
     ):
         api.register_blueprint(blp, url_prefix="/api/v1")
     register_error_handlers(app)

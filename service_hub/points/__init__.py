@@ -1,0 +1,1 @@
+"""Points: append-only ledgers for engineers (and residents), balances derived from them."""
