@@ -27,6 +27,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "order.dispatch": ("dispatch", "dispatch.jobs:handle_dispatch_message"),
     "visit.announced": ("notifications", "notifications.fanout:handle_community_broadcast"),
     "resident.notify": ("notifications", "notifications.inbox:handle_resident_notice"),
+    "standing.recompute": ("default", "dispatch.standing:handle_recompute_message"),
 }
 
 RELAY_GRACE = timedelta(seconds=30)

@@ -28,6 +28,7 @@ def init_api(app: Flask) -> ServiceHubApi:
     from service_hub.orders.routes import blp as orders_blp
     from service_hub.points.routes import blp as points_blp
     from service_hub.qa.routes import blp as qa_blp
+    from service_hub.reviews.routes import blp as reviews_blp
     from service_hub.uploads.routes import blp as uploads_blp
     from service_hub.visits.routes import blp as visits_blp
 
@@ -42,6 +43,7 @@ def init_api(app: Flask) -> ServiceHubApi:
         communities_blp,
         engineers_blp,
         orders_blp,
+        reviews_blp,
         qa_blp,
         activities_blp,
         visits_blp,

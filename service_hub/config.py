@@ -38,6 +38,18 @@ def _number(env, name: str, default: str, kind=int):
         raise ConfigError(f"{name} must be a {kind.__name__}, not {value!r}") from exc
 
 
+def _json_object(env, name: str) -> dict:
+    if not env.get(name):
+        return {}
+    try:
+        value = json.loads(env[name])
+    except ValueError as exc:
+        raise ConfigError(f'{name} must be a JSON object such as {{"quality": 0.5}}') from exc
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be a JSON object")
+    return value
+
+
 def load_config(environ: dict[str, str] | None = None, instance_path: str = "instance") -> dict:
     """Build the Flask config mapping from environment variables.
 
@@ -50,14 +62,9 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         raise ConfigError(f"SERVICE_HUB_ENV must be one of {ENVIRONMENTS}, not {service_env!r}")
     sqlite_path = Path(instance_path) / "service_hub.db"
     database_url = normalise_database_url(env.get("DATABASE_URL") or f"sqlite:///{sqlite_path}")
+    standing_weights = _json_object(env, "STANDING_WEIGHTS")
     weights = dict(DEFAULT_DISPATCH_WEIGHTS)
-    if env.get("DISPATCH_WEIGHTS"):
-        try:
-            weights.update(json.loads(env["DISPATCH_WEIGHTS"]))
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(
-                'DISPATCH_WEIGHTS must be a JSON object such as {"composite": 0.5}'
-            ) from exc
+    weights.update(_json_object(env, "DISPATCH_WEIGHTS"))
     return {
         "SERVICE_HUB_ENV": service_env,
         "TESTING": service_env == "testing",
@@ -80,6 +87,9 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "MAX_COMMUNITIES_PER_RESIDENT": _number(env, "MAX_COMMUNITIES_PER_RESIDENT", "5"),
         "NOTIFICATION_CHUNK_SIZE": _number(env, "NOTIFICATION_CHUNK_SIZE", "500"),
         "DISPATCH_WEIGHTS": weights,
+        # Overrides of dispatch.composite.DEFAULT_STANDING_WEIGHTS (docs/ranking.md).
+        "STANDING_WEIGHTS": standing_weights,
+        "REVIEW_EDIT_WINDOW_SECONDS": _number(env, "REVIEW_EDIT_WINDOW_SECONDS", "7200"),
         "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH", str(20 * 1024 * 1024)),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
         "UPLOAD_URL_PREFIX": env.get("UPLOAD_URL_PREFIX", "/media/"),
@@ -87,6 +97,14 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "MAX_UPLOAD_PIXELS": _number(env, "MAX_UPLOAD_PIXELS", str(40_000_000)),
         "NEARBY_MAX_RADIUS_KM": _number(env, "NEARBY_MAX_RADIUS_KM", "50", float),
         "IMPORT_MAX_ROWS_PER_REQUEST": _number(env, "IMPORT_MAX_ROWS_PER_REQUEST", "100000"),
+        # Butler binding: how long a code lives, how many unused ones an engineer may hold,
+        # and the mini-program page its QR opens (no leading "/", no query string).
+        "BUTLER_CODE_TTL_SECONDS": _number(env, "BUTLER_CODE_TTL_SECONDS", "300"),
+        "BUTLER_MAX_OPEN_CODES": _number(env, "BUTLER_MAX_OPEN_CODES", "10"),
+        "BUTLER_QR_PAGE": env.get("BUTLER_QR_PAGE", "pages/butler/bind"),
+        # Points credited per completed order: to the serving engineer, and to the butler.
+        "POINTS_ORDER_COMPLETED": _number(env, "POINTS_ORDER_COMPLETED", "10"),
+        "POINTS_BUTLER_ORDER": _number(env, "POINTS_BUTLER_ORDER", "5"),
     }
 
 

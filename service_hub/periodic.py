@@ -7,10 +7,12 @@ Embedded default: the in-process queue re-arms each job after it runs.
 from __future__ import annotations
 
 from dispatch.assignment import sweep
+from dispatch.standing import refresh_all
 from notifications.outbox import relay_stale
 
 # (function, queue, every N seconds)
 PERIODIC_JOBS = (
     (relay_stale, "default", 60),
     (sweep, "dispatch", 60),
+    (refresh_all, "default", 24 * 3600),
 )

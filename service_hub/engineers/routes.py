@@ -14,10 +14,7 @@ def _ranked(engineer, link) -> dict:
     return {
         "engineer": engineer,
         "score": link.composite_score,
-        "breakdown": {
-            "composite_score": link.composite_score,
-            "completed_orders": link.completed_orders,
-        },
+        "breakdown": link.score_breakdown or {"score": link.composite_score, "scored": False},
     }
 
 

@@ -55,6 +55,11 @@ def count_rating(review: Review) -> None:
     _bump(review.community_id, review.created_at, {"rating_sum": review.rating, "rating_count": 1})
 
 
+def count_rating_change(review: Review, delta: int) -> None:
+    """An edited rating moves the sum of the month the review was first counted in."""
+    _bump(review.community_id, review.created_at, {"rating_sum": delta})
+
+
 def rebuild(progress=None) -> int:
     """Recompute every rollup from order events and reviews; returns the rows written.
 

@@ -1,4 +1,4 @@
-"""Orders: create, read with timeline, act on, review; engineers' open offers."""
+"""Orders: create, read with timeline, act on; engineers' open offers."""
 
 from flask import request
 from flask.views import MethodView
@@ -13,8 +13,6 @@ from service_hub.orders.schemas import (
     OrderCreateSchema,
     OrderDetailSchema,
     OrderSchema,
-    ReviewCreateSchema,
-    ReviewSchema,
 )
 from service_hub.orders.timeline import timeline
 from service_hub.pagination import PageArgsSchema, page_schema, paginate
@@ -131,18 +129,6 @@ class OrderAction(MethodView):
             _if_match(),
             engineer_id=args["engineer_id"],
         )
-
-
-@blp.route("/orders/<int:order_id>/review")
-class OrderReview(MethodView):
-    @requires(blp, "resident")
-    @blp.arguments(ReviewCreateSchema)
-    @blp.response(201, ReviewSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT", description="not completed, or reviewed already")
-    def post(self, args, order_id: int):
-        """Rate a completed order of mine, once."""
-        return service.review_order(current_principal().id, order_id, **args)
 
 
 @blp.route("/me/orders")

@@ -81,20 +81,6 @@ class OrderActionSchema(ma.Schema):
     )
 
 
-class ReviewCreateSchema(ma.Schema):
-    rating = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=5))
-    text = ma.fields.String(load_default="", validate=ma.validate.Length(max=1000))
-
-
-class ReviewSchema(ma.Schema):
-    id = ma.fields.Integer()
-    order_id = ma.fields.Integer()
-    engineer_id = ma.fields.Integer()
-    rating = ma.fields.Integer()
-    text = ma.fields.String()
-    created_at = LocalDateTime()
-
-
 class OfferSchema(ma.Schema):
     id = ma.fields.Integer()
     order_id = ma.fields.Integer()

@@ -8,14 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from dispatch import assignment
+from dispatch.standing import request_recompute
 from models import (
     Community,
     DispatchOffer,
     Engineer,
-    EngineerCommunity,
     OrderStatus,
     Resident,
-    Review,
     ServiceOrder,
     ServiceType,
     Visit,
@@ -27,8 +26,8 @@ from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
 from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
-from service_hub.kpis.rollup import count_rating
 from service_hub.orders.timeline import Actor, illegal_transition, lock_order, move, record_event
+from service_hub.reviews.follow_ups import open_follow_up
 from service_hub.uploads.storage import validate_photo_urls
 from service_hub.visits.service import release_booking
 
@@ -236,6 +235,8 @@ def perform(
                     message_zh="该工单已投诉",
                 )
             order.complaint = reason
+            open_follow_up("complaint", order, reason)
+            request_recompute(order.engineer_id, [order.community_id])
         move(order, target, action.replace("-", "_"), actor_of(principal), reason)
         if action == "complete":
             _on_complete(order)
@@ -277,14 +278,7 @@ def _cancel(principal: Principal, order: ServiceOrder, reason: str | None) -> No
 
 def _on_complete(order: ServiceOrder) -> None:
     order.completed_at = utcnow()
-    db.session.execute(
-        sa.update(EngineerCommunity)
-        .where(
-            EngineerCommunity.engineer_id == order.engineer_id,
-            EngineerCommunity.community_id == order.community_id,
-        )
-        .values(completed_orders=EngineerCommunity.completed_orders + 1)
-    )
+    request_recompute(order.engineer_id, [order.community_id])
     service_type = db.session.get(ServiceType, order.service_type_id)
     record(
         "resident.notify",
@@ -296,37 +290,6 @@ def _on_complete(order: ServiceOrder) -> None:
             "service_name": service_type.name,
         },
     )
-
-
-def review_order(resident_id: int, order_id: int, rating: int, text: str = "") -> Review:
-    """The owner of a completed order rates it, once."""
-    order = lock_order(order_id)
-    if order.resident_id != resident_id:
-        raise NotFound(f"No order {order_id}.", code="order_not_found", message_zh="工单不存在")
-    if order.status != S.COMPLETED:
-        raise illegal_transition(order, "review")
-    review = Review(
-        order_id=order.id,
-        resident_id=resident_id,
-        engineer_id=order.engineer_id,
-        community_id=order.community_id,
-        rating=rating,
-        text=text,
-        created_at=utcnow(),
-    )
-    db.session.add(review)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise Conflict(
-            "This order has been reviewed already.",
-            code="already_reviewed",
-            message_zh="该工单已评价",
-        ) from exc
-    count_rating(review)
-    commit_and_relay()
-    return review
 
 
 def open_offers_query(engineer_id: int) -> sa.Select:

@@ -1,0 +1,1 @@
+"""Reviews, likes and follow-ups: what residents say of engineers, and what managers do."""

@@ -1,0 +1,65 @@
+"""The composite standing formula, tested directly."""
+
+from datetime import date, timedelta
+
+from dispatch.composite import StandingFacts, composite
+
+TODAY = date(2026, 11, 22)
+
+
+def facts(ratings=(), complaints=0, likes=0, completed_days_ago=()):
+    return StandingFacts(
+        rating_count=len(ratings),
+        rating_sum=sum(ratings),
+        complaints=complaints,
+        likes=likes,
+        completed_on=tuple(TODAY - timedelta(days=d) for d in completed_days_ago),
+    )
+
+
+def score(f):
+    return composite(f, TODAY, {})[0]
+
+
+def test_one_lucky_five_star_review_does_not_beat_two_hundred_good_ones():
+    lucky = facts(ratings=[5], completed_days_ago=[1])
+    steady = facts(ratings=[5] * 180 + [4] * 20, completed_days_ago=[10] * 200)
+    assert score(steady) > score(lucky)
+
+
+def test_with_equal_volume_a_better_rating_ranks_higher():
+    assert score(facts(ratings=[5] * 20, completed_days_ago=[5] * 20)) > score(
+        facts(ratings=[3] * 20, completed_days_ago=[5] * 20)
+    )
+
+
+def test_complaints_lower_the_score():
+    base = dict(ratings=[5] * 10, completed_days_ago=[3] * 10)
+    assert score(facts(**base, complaints=3)) < score(facts(**base))
+
+
+def test_likes_raise_the_score():
+    base = dict(ratings=[4] * 10, completed_days_ago=[3] * 10)
+    assert score(facts(**base, likes=8)) > score(facts(**base))
+
+
+def test_old_completions_weigh_less_than_recent_ones():
+    recent = composite(facts(completed_days_ago=[1] * 10), TODAY, {})[1]
+    old = composite(facts(completed_days_ago=[360] * 10), TODAY, {})[1]
+    assert old["decayed_completed"] < recent["decayed_completed"] / 3
+
+
+def test_a_completion_counts_half_after_the_half_life():
+    _, breakdown = composite(facts(completed_days_ago=[180]), TODAY, {})
+    assert breakdown["decayed_completed"] == 0.5
+
+
+def test_the_score_stays_between_zero_and_one():
+    worst = facts(ratings=[1] * 50, complaints=50, completed_days_ago=[1] * 50)
+    assert score(worst) == 0.0
+    assert 0 < score(facts(ratings=[5] * 500, likes=500, completed_days_ago=[0] * 500)) <= 1
+
+
+def test_weights_come_from_configuration():
+    f = facts(ratings=[5] * 10, completed_days_ago=[1] * 10)
+    assert composite(f, TODAY, {"volume": 0.0})[0] < composite(f, TODAY, {})[0]
