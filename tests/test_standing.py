@@ -1,0 +1,118 @@
+"""Composite standing per engineer and community: kept by jobs, equal to a rebuild, used by
+dispatch and shown with its breakdown."""
+
+import sqlalchemy as sa
+
+from dispatch import standing
+from models import EngineerCommunity
+from service_hub.extensions import db
+from tests import factories as f
+
+
+def complete_order(
+    app, client, run_jobs, community_id, resident_id, engineer_id, service_id
+) -> int:
+    auth = f.resident_auth(app, resident_id)
+    order_id = client.post(
+        "/api/v1/orders",
+        headers=auth,
+        json={
+            "community_id": community_id,
+            "service_type_id": service_id,
+            "preferred_engineer_id": engineer_id,
+        },
+    ).json["id"]
+    run_jobs()
+    engineer = f.engineer_auth(app, engineer_id)
+    for action in ("accept", "en-route", "start", "complete"):
+        response = client.post(f"/api/v1/orders/{order_id}/{action}", headers=engineer, json={})
+        assert response.status_code == 200, response.json
+    run_jobs()
+    return order_id
+
+
+def standings(app) -> list[tuple]:
+    with app.app_context():
+        return sorted(
+            (
+                link.engineer_id,
+                link.community_id,
+                link.composite_score,
+                link.completed_orders,
+                repr(sorted(link.score_breakdown.items())),
+            )
+            for link in db.session.scalars(sa.select(EngineerCommunity))
+        )
+
+
+def busy_history(app, client, run_jobs):
+    first, second = f.community(app), f.community(app)
+    service_id = f.service_type(app)
+    good = f.engineer(app, communities=(first, second))
+    poor = f.engineer(app, communities=(first,))
+    residents = [f.resident(app, communities=(first, second)) for _ in range(3)]
+    for n, resident_id in enumerate(residents):
+        auth = f.resident_auth(app, resident_id)
+        order_id = complete_order(app, client, run_jobs, first, resident_id, good, service_id)
+        client.post(f"/api/v1/orders/{order_id}/review", headers=auth, json={"rating": 5})
+        client.post(f"/api/v1/engineers/{good}/like", headers=auth)
+        order_id = complete_order(app, client, run_jobs, first, resident_id, poor, service_id)
+        client.post(f"/api/v1/orders/{order_id}/review", headers=auth, json={"rating": 2})
+        if n == 0:
+            client.post(
+                f"/api/v1/orders/{order_id}/complain", headers=auth, json={"reason": "态度差"}
+            )
+    complete_order(app, client, run_jobs, second, residents[0], good, service_id)
+    run_jobs()
+    return first, good, poor
+
+
+def test_rebuilt_standings_equal_the_incremental_ones(app, client, run_jobs):
+    busy_history(app, client, run_jobs)
+    incremental = standings(app)
+    with app.app_context():
+        standing.rebuild()
+    assert standings(app) == incremental
+    assert len(incremental) == 3
+
+
+def test_the_better_engineer_ranks_first_with_a_breakdown(app, client, run_jobs):
+    community_id, good, poor = busy_history(app, client, run_jobs)
+    ranked = client.get(f"/api/v1/communities/{community_id}/engineers").json["items"]
+    assert [r["engineer"]["id"] for r in ranked] == [good, poor]
+    top = ranked[0]["breakdown"]
+    assert (top["reviews"], top["likes"], top["completed_orders"]) == (3, 3, 3)
+    assert ranked[1]["breakdown"]["complaints"] == 1
+
+
+def test_dispatch_prefers_the_engineer_with_the_better_standing(app, client, run_jobs):
+    community_id, good, _poor = busy_history(app, client, run_jobs)
+    resident_id = f.resident(app, communities=(community_id,))
+    order_id = client.post(
+        "/api/v1/orders",
+        headers=f.resident_auth(app, resident_id),
+        json={"community_id": community_id, "service_type_id": f.service_type(app)},
+    ).json["id"]
+    run_jobs()
+    order = client.get(f"/api/v1/orders/{order_id}", headers=f.resident_auth(app, resident_id)).json
+    assert order["score_breakdown"]["engineer_id"] == good
+
+
+def test_a_hidden_review_leaves_the_standing(app, client, run_jobs):
+    community_id = f.community(app)
+    resident_id = f.resident(app, communities=(community_id,))
+    engineer_id = f.engineer(app, communities=(community_id,))
+    order_id = complete_order(
+        app, client, run_jobs, community_id, resident_id, engineer_id, f.service_type(app)
+    )
+    review_id = client.post(
+        f"/api/v1/orders/{order_id}/review",
+        headers=f.resident_auth(app, resident_id),
+        json={"rating": 1},
+    ).json["id"]
+    run_jobs()
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    client.post(f"/api/v1/reviews/{review_id}/hide", headers=manager, json={"reason": "误评"})
+    run_jobs()
+    [ranked] = client.get(f"/api/v1/communities/{community_id}/engineers").json["items"]
+    assert ranked["breakdown"]["reviews"] == 0
