@@ -43,6 +43,9 @@ def seed_demo_command(communities: int, seed: int, if_empty: bool):
         click.echo("demo data present; skipping seed")
         return
     summary = seed_demo(communities=communities, seed=seed, progress=click.echo)
+    from dispatch.standing import rebuild
+
+    summary["standings"] = rebuild()
     click.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
@@ -62,6 +65,15 @@ def dispatch_sweep_command():
     from dispatch.assignment import sweep
 
     click.echo(", ".join(f"{k}={v}" for k, v in sweep().items()))
+
+
+@click.command("standings-rebuild")
+@with_appcontext
+def standings_rebuild_command():
+    """Recompute every engineer's standing in every community from raw facts."""
+    from dispatch.standing import rebuild
+
+    click.echo(f"recomputed {rebuild(progress=click.echo)} engineer standings")
 
 
 @click.command("kpis-rebuild")
@@ -85,6 +97,7 @@ def register_cli(app: Flask) -> None:
         outbox_relay_command,
         dispatch_sweep_command,
         kpis_rebuild_command,
+        standings_rebuild_command,
         worker_command,
         cron_command,
         demo_command,
