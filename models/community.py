@@ -33,7 +33,7 @@ class Community(db.Model):
     lat: Mapped[float]
     lng: Mapped[float]
     # Grid cell of (lat, lng) for the nearby lookup; see service_hub/communities/geo.py.
-    geo_cell: Mapped[int] = mapped_column(sa.BigInteger, index=True, default=_cell_from_coordinates)
+    geo_cell: Mapped[int] = mapped_column(sa.BigInteger, default=_cell_from_coordinates)
     household_count: Mapped[int] = mapped_column(default=0)
     tier: Mapped[str] = mapped_column(sa.String(8), default="B")
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
@@ -45,6 +45,8 @@ class Community(db.Model):
         sa.CheckConstraint(
             "lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180", name="coordinates_in_range"
         ),
+        # Covers the nearby lookup's cell ranges and bounding box (docs/nearby.md).
+        sa.Index("ix_community_geo_cell_lat_lng", "geo_cell", "lat", "lng"),
     )
 
 
