@@ -3,6 +3,14 @@
 from models.catalogue import ServiceType
 from models.community import Community, CommunityBinding
 from models.community_life import Activity, ActivityCommunity, ActivitySignup, Answer, Question
+from models.delivery import (
+    Broadcast,
+    Delivery,
+    NotificationOptOut,
+    RuntimeFlag,
+    SubscriptionCredit,
+    SubscriptionPrompt,
+)
 from models.kpi import CommunityMonthKpi
 from models.notification import InboxNotification, OutboxMessage
 from models.order import DispatchOffer, OrderEvent, OrderStatus, Review, ServiceOrder
@@ -17,6 +25,7 @@ __all__ = [
     "ActivitySignup",
     "Answer",
     "Booking",
+    "Broadcast",
     "ButlerBinding",
     "ButlerCode",
     "EngineerLike",
@@ -27,19 +36,24 @@ __all__ = [
     "Community",
     "CommunityBinding",
     "CommunityMonthKpi",
+    "Delivery",
     "DispatchOffer",
     "Engineer",
     "EngineerCommunity",
     "EngineerSkill",
     "InboxNotification",
+    "NotificationOptOut",
     "OrderEvent",
     "OrderStatus",
     "OutboxMessage",
     "Resident",
     "Review",
+    "RuntimeFlag",
     "ServiceOrder",
     "ServiceType",
     "StaffUser",
+    "SubscriptionCredit",
+    "SubscriptionPrompt",
     "Visit",
     "VisitSlot",
 ]
