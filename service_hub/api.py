@@ -22,6 +22,7 @@ def init_api(app: Flask) -> ServiceHubApi:
     from service_hub.butler.routes import blp as butler_blp
     from service_hub.communities.registry import blp as registry_blp
     from service_hub.communities.routes import blp as communities_blp
+    from service_hub.coupons.routes import blp as coupons_blp
     from service_hub.engineers.routes import blp as engineers_blp
     from service_hub.inbox.routes import blp as inbox_blp
     from service_hub.kpis.routes import blp as kpis_blp
@@ -52,6 +53,7 @@ def init_api(app: Flask) -> ServiceHubApi:
         kpis_blp,
         butler_blp,
         points_blp,
+        coupons_blp,
     ):
         api.register_blueprint(blp, url_prefix="/api/v1")
     register_error_handlers(app)
