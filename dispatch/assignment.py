@@ -28,6 +28,7 @@ from models import (
 from models.base import utcnow
 from models.order import OPEN_STATUSES
 from notifications.outbox import commit_and_relay, record
+from service_hub.butler.service import active_butler_of
 from service_hub.errors import AppError
 from service_hub.extensions import db
 from service_hub.jobqueue import job_queue
@@ -69,6 +70,7 @@ def load_candidates(order: ServiceOrder) -> list[Candidate]:
     ):
         load[engineer_id] += count
     default_max = current_app.config["MAX_OPEN_ORDERS"]
+    butler_id = active_butler_of(order.resident_id)
     return [
         Candidate(
             engineer_id=engineer.id,
@@ -82,6 +84,7 @@ def load_candidates(order: ServiceOrder) -> list[Candidate]:
             composite_score=composite,
             base=(engineer.base_lat, engineer.base_lng),
             working_hours=engineer.working_hours,
+            is_butler=engineer.id == butler_id,
         )
         for engineer, composite in rows
     ]

@@ -110,8 +110,10 @@ def rank(
 ) -> tuple[list[Scored], dict[int, str]]:
     """Eligible candidates best first (ties to the lower id), and why the others were not.
 
-    An eligible preferred engineer always comes first: the resident asked for them.
+    An eligible preferred engineer always comes first: the resident asked for them. Then the
+    resident's butler (管家), if eligible: the relationship the product exists to build.
     """
+    butlers = {c.engineer_id for c in candidates if c.is_butler}
     eligible: list[Scored] = []
     rejected: dict[int, str] = {}
     for candidate in candidates:
@@ -121,6 +123,11 @@ def rank(
         else:
             eligible.append(score(candidate, needs, weights))
     eligible.sort(
-        key=lambda s: (s.engineer_id != needs.preferred_engineer_id, -s.score, s.engineer_id)
+        key=lambda s: (
+            s.engineer_id != needs.preferred_engineer_id,
+            s.engineer_id not in butlers,
+            -s.score,
+            s.engineer_id,
+        )
     )
     return eligible, rejected

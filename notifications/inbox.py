@@ -31,9 +31,14 @@ def deliver_to_inbox(resident_ids: list[int], kind: str, event_key: str, payload
 
 
 def handle_resident_notice(message: OutboxMessage) -> None:
-    """Outbox handler: one message to one resident."""
+    """Outbox handler: one message to one resident, in the inbox and through WeChat."""
+    from notifications import wechat_channel
+
     payload = message.payload
     deliver_to_inbox([payload["resident_id"]], payload["kind"], message.event_key, payload)
+    new = wechat_channel.plan([payload["resident_id"]], payload["kind"], message.event_key, payload)
+    db.session.commit()
+    wechat_channel.send(new)
 
 
 def inbox_query(resident_id: int) -> sa.Select:

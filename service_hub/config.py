@@ -38,6 +38,12 @@ def _number(env, name: str, default: str, kind=int):
         raise ConfigError(f"{name} must be a {kind.__name__}, not {value!r}") from exc
 
 
+def _default_templates() -> dict:
+    from notifications.templates import DEFAULT_TEMPLATE_IDS
+
+    return dict(DEFAULT_TEMPLATE_IDS)
+
+
 def _json_object(env, name: str) -> dict:
     if not env.get(name):
         return {}
@@ -87,6 +93,13 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "MAX_COMMUNITIES_PER_RESIDENT": _number(env, "MAX_COMMUNITIES_PER_RESIDENT", "5"),
         "NOTIFICATION_CHUNK_SIZE": _number(env, "NOTIFICATION_CHUNK_SIZE", "500"),
         "DISPATCH_WEIGHTS": weights,
+        # kind → WeChat template id (notifications/templates.py); unset kinds use demo ids.
+        "WECHAT_TEMPLATES": {**_default_templates(), **_json_object(env, "WECHAT_TEMPLATES")},
+        "MARKETING_CAP_PER_DAY": _number(env, "MARKETING_CAP_PER_DAY", "1"),
+        "MARKETING_CAP_PER_WEEK": _number(env, "MARKETING_CAP_PER_WEEK", "4"),
+        "QUIET_HOURS": env.get("QUIET_HOURS", "22:00-08:00"),
+        "WECHAT_SEND_RETRIES": _number(env, "WECHAT_SEND_RETRIES", "3"),
+        "MINIPROGRAM_STATE": env.get("MINIPROGRAM_STATE", "formal"),
         # Overrides of dispatch.composite.DEFAULT_STANDING_WEIGHTS (docs/ranking.md).
         "STANDING_WEIGHTS": standing_weights,
         "REVIEW_EDIT_WINDOW_SECONDS": _number(env, "REVIEW_EDIT_WINDOW_SECONDS", "7200"),

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dispatch.assignment import sweep
 from dispatch.standing import refresh_all
+from notifications.fanout import reconcile
 from notifications.outbox import relay_stale
+from notifications.reminders import remind_upcoming_activities
 
 # (function, queue, every N seconds)
 PERIODIC_JOBS = (
     (relay_stale, "default", 60),
     (sweep, "dispatch", 60),
+    (reconcile, "notifications", 60),
+    (remind_upcoming_activities, "notifications", 15 * 60),
     (refresh_all, "default", 24 * 3600),
 )

@@ -333,3 +333,14 @@ def _set_staff(app, staff_id: int, **changes) -> None:
         for name, value in changes.items():
             setattr(staff, name, value)
         db.session.commit()
+
+
+def test_an_admin_cannot_act_as_a_resident(app, client):
+    admin = f.staff_auth(app, f.staff(app, "admin"), "admin")
+    response = client.get("/api/v1/me/communities", headers=admin)
+    assert response.status_code == 403
+
+
+def test_an_admin_passes_where_managers_do(app, client):
+    admin = f.staff_auth(app, f.staff(app, "admin"), "admin")
+    assert client.get("/api/v1/follow-ups", headers=admin).status_code == 200

@@ -63,7 +63,12 @@ def test_core_loop_from_login_to_kpi(app, client, run_jobs, fake_wechat):
     outsider_inbox = client.get("/api/v1/me/inbox", headers=f.resident_auth(app, outsider)).json
     assert outsider_inbox["total"] == 0
     alice_kinds = {i["kind"] for i in client.get("/api/v1/me/inbox", headers=alice).json["items"]}
-    assert alice_kinds == {"visit_announced", "order_accepted", "order_completed"}
+    assert alice_kinds == {
+        "visit_announced",
+        "order_accepted",
+        "engineer_en_route",
+        "order_completed",
+    }
 
     # The community's KPI for the month counts the order.
     boss = f.staff_auth(app, manager, "manager")

@@ -268,3 +268,27 @@ def test_an_engineer_outside_working_hours_is_skipped(app, client, run_jobs, set
     )
     run_jobs()
     assert offers(app, order_id) == [(weekend, "pending")]
+
+
+def test_the_residents_butler_gets_the_first_offer(app, client, run_jobs, setting):
+    from models import ButlerBinding
+
+    f.engineer(app, communities=(setting["community"],), composite=0.95)
+    butler = f.engineer(app, communities=(setting["community"],), composite=0.2)
+    with app.app_context():
+        db.session.add(ButlerBinding(resident_id=setting["resident"], engineer_id=butler))
+        db.session.commit()
+    order_id = create_order(app, client, setting)
+    run_jobs()
+    assert offers(app, order_id) == [(butler, "pending")]
+    assert order_row(app, order_id).score_breakdown["components"]["butler"] == 1.0
+
+
+def test_completing_an_order_credits_the_engineer_points(app, client, run_jobs, setting):
+    engineer = f.engineer(app, communities=(setting["community"],))
+    order_id = create_order(app, client, setting)
+    run_jobs()
+    for action in ("accept", "en-route", "start", "complete"):
+        act(app, client, engineer, order_id, action)
+    points = client.get("/api/v1/engineers/me/points", headers=f.engineer_auth(app, engineer))
+    assert points.json["balance"] == app.config["POINTS_ORDER_COMPLETED"]

@@ -106,3 +106,26 @@ def test_a_window_inside_working_hours_passes():
 def test_a_window_running_past_closing_time_is_filtered_out():
     late = OrderNeeds("purifier", 1, HOME, local_window=(2, "17:00", "19:00"))
     assert rejection_reason(candidate(working_hours=WEEKDAY_HOURS), late) == "outside_working_hours"
+
+
+def test_the_residents_butler_comes_first_despite_a_lower_score():
+    eligible, _ = rank(
+        [candidate(1, composite_score=0.1, is_butler=True), candidate(2, composite_score=0.9)],
+        NEEDS,
+        WEIGHTS,
+    )
+    assert eligible[0].engineer_id == 1
+
+
+def test_a_preferred_engineer_comes_before_the_butler():
+    needs = OrderNeeds("purifier", 1, HOME, preferred_engineer_id=2)
+    eligible, _ = rank([candidate(1, is_butler=True), candidate(2)], needs, WEIGHTS)
+    assert [s.engineer_id for s in eligible] == [2, 1]
+
+
+def test_a_butler_who_is_off_duty_is_not_offered():
+    eligible, rejected = rank(
+        [candidate(1, is_butler=True, on_duty=False), candidate(2)], NEEDS, WEIGHTS
+    )
+    assert [s.engineer_id for s in eligible] == [2]
+    assert rejected == {1: "off_duty"}

@@ -23,7 +23,8 @@ Rules when the resident already has a butler (latest scan wins):
   consumed all the same);
 - a **different** engineer: the old binding ends (`end_reason` `replaced`) and the new one is
   made, 201 with `outcome` `replaced` and `replaced_engineer_id`.
-Sending the same scene again after a lost answer returns the binding it made (200).
+Sending a scene I used again while its engineer is still my butler (a lost answer,
+retried) returns that binding (200).
 
 Errors: 404 `bind_code_unknown`; 409 `bind_code_used` (someone already used it); 410
 `bind_code_expired`; 409 `bind_conflict` (parallel binds of this resident kept colliding;

@@ -7,8 +7,9 @@ Decisions (docs/butler.md has the whole story):
 - A code is consumed by one conditional UPDATE (unused and fresh) in the same transaction as
   the binding, so two residents scanning one code at once bind exactly one of them.
 - Latest scan wins: binding a different engineer ends the old binding ("replaced"); binding
-  the same engineer again changes nothing (the code is consumed all the same). The partial
-  unique index on active bindings keeps one per resident under any concurrency.
+  the same engineer again changes nothing (the code is consumed all the same). Binds of one
+  resident queue on the resident's row lock; the partial unique index on active bindings keeps
+  one per resident whatever happens, and a bind that collides with it starts over.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from models import ButlerBinding, ButlerCode, Engineer
+from models import ButlerBinding, ButlerCode, Engineer, Resident
 from models.base import utcnow
-from service_hub.errors import AppError, Conflict, NotFound
+from service_hub.errors import AppError, Conflict, NotFound, Unauthorized
 from service_hub.extensions import db
 from service_hub.timefmt import local_zone
 from service_hub.wechat.access_token import access_token_provider
@@ -129,8 +130,11 @@ def create_bind_code(engineer_id: int) -> dict:
     except WeChatError as error:
         raise _qr_error(error) from error
     now = utcnow()
-    # The engineer's row lock makes the count and the insert one step for parallel requests.
-    db.session.execute(sa.select(Engineer.id).where(Engineer.id == engineer_id).with_for_update())
+    # The engineer's row lock makes the count and the insert one step for parallel requests
+    # (NO KEY UPDATE: rows referring to the engineer need not wait for it).
+    db.session.execute(
+        sa.select(Engineer.id).where(Engineer.id == engineer_id).with_for_update(key_share=True)
+    )
     _check_open_code_limit(engineer_id, now)
     code = ButlerCode(
         engineer_id=engineer_id,
@@ -148,14 +152,13 @@ def create_bind_code(engineer_id: int) -> dict:
     }
 
 
-def active_binding(resident_id: int, *, lock: bool = False) -> ButlerBinding | None:
-    """The resident's active butler binding, if any (row-locked when `lock`)."""
-    stmt = sa.select(ButlerBinding).where(
-        ButlerBinding.resident_id == resident_id, ButlerBinding.status == "active"
+def active_binding(resident_id: int) -> ButlerBinding | None:
+    """The resident's active butler binding, if any."""
+    return db.session.scalar(
+        sa.select(ButlerBinding).where(
+            ButlerBinding.resident_id == resident_id, ButlerBinding.status == "active"
+        )
     )
-    if lock:
-        stmt = stmt.with_for_update()
-    return db.session.scalar(stmt)
 
 
 def active_butler_of(resident_id: int) -> int | None:
@@ -168,15 +171,19 @@ def active_butler_of(resident_id: int) -> int | None:
 
 
 def _refused_code(code_id: int, resident_id: int, now: datetime) -> BindResult | AppError:
-    """Why a code could not be claimed; a retry of this resident's own bind returns it."""
-    used_at, used_by, expires_at = db.session.execute(
-        sa.select(ButlerCode.used_at, ButlerCode.used_by, ButlerCode.expires_at).where(
-            ButlerCode.id == code_id
-        )
+    """Why a code could not be claimed.
+
+    A code this resident used themselves, whose engineer is still their butler, is a repeat of
+    their own scan: it answers with the binding, not an error.
+    """
+    used_at, used_by, expires_at, engineer_id = db.session.execute(
+        sa.select(
+            ButlerCode.used_at, ButlerCode.used_by, ButlerCode.expires_at, ButlerCode.engineer_id
+        ).where(ButlerCode.id == code_id)
     ).one()
     if used_at is not None:
         binding = active_binding(resident_id)
-        if used_by == resident_id and binding is not None and binding.code_id == code_id:
+        if used_by == resident_id and binding is not None and binding.engineer_id == engineer_id:
             # The same scan sent again (a lost answer on a weak signal): the same binding.
             engineer = db.session.get(Engineer, binding.engineer_id)
             return BindResult(binding, engineer, "already_bound")
@@ -195,6 +202,14 @@ def _refused_code(code_id: int, resident_id: int, now: datetime) -> BindResult |
 
 
 def _bind_once(resident_id: int, scene: str) -> BindResult:
+    # Binds of one resident queue on the resident's row, taken first so that every bind locks
+    # resident, then code: no deadlock. NO KEY UPDATE, as foreign keys to the row (used_by,
+    # the new binding) take KEY SHARE locks on it. The active-binding index is the backstop.
+    locked = db.session.scalar(
+        sa.select(Resident.id).where(Resident.id == resident_id).with_for_update(key_share=True)
+    )
+    if locked is None:
+        raise Unauthorized("This account no longer exists.", code="account_inactive")
     now = utcnow()
     code = db.session.scalar(sa.select(ButlerCode).where(ButlerCode.scene == scene))
     if code is None:
@@ -215,7 +230,7 @@ def _bind_once(resident_id: int, scene: str) -> BindResult:
             raise refused
         return refused
     engineer = db.session.get(Engineer, engineer_id)
-    current = active_binding(resident_id, lock=True)
+    current = active_binding(resident_id)
     if current is not None and current.engineer_id == engineer_id:
         db.session.commit()  # the code is consumed; the binding stays as it was
         return BindResult(current, engineer, "already_bound")
@@ -229,7 +244,7 @@ def _bind_once(resident_id: int, scene: str) -> BindResult:
     )
     db.session.add(binding)
     db.session.commit()
-    return BindResult(binding, engineer, "replaced" if replaced else "bound", replaced)
+    return BindResult(binding, engineer, "bound" if replaced is None else "replaced", replaced)
 
 
 def bind(resident_id: int, scene: str) -> BindResult:

@@ -65,3 +65,6 @@ class InboxRead(MethodView):
         resident_id = current_principal().id
         marked = mark_read(resident_id, args["ids"])
         return {"marked": marked, "unread": unread_count(resident_id)}
+
+
+from service_hub.inbox import preferences as _preferences  # noqa: E402,F401  (routes on blp)

@@ -27,6 +27,7 @@ from service_hub.communities.service import get_community, is_bound
 from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
 from service_hub.orders.timeline import Actor, illegal_transition, lock_order, move, record_event
+from service_hub.points.ledger import award_for_completed_order
 from service_hub.reviews.follow_ups import open_follow_up
 from service_hub.uploads.storage import validate_photo_urls
 from service_hub.visits.service import release_booking
@@ -240,6 +241,18 @@ def perform(
         move(order, target, action.replace("-", "_"), actor_of(principal), reason)
         if action == "complete":
             _on_complete(order)
+        if action == "en-route":
+            engineer = db.session.get(Engineer, order.engineer_id)
+            record(
+                "resident.notify",
+                f"order:{order.id}:en_route",
+                {
+                    "kind": "engineer_en_route",
+                    "resident_id": order.resident_id,
+                    "order_id": order.id,
+                    "engineer_name": engineer.name,
+                },
+            )
     commit_and_relay()
     return order
 
@@ -279,6 +292,7 @@ def _cancel(principal: Principal, order: ServiceOrder, reason: str | None) -> No
 def _on_complete(order: ServiceOrder) -> None:
     order.completed_at = utcnow()
     request_recompute(order.engineer_id, [order.community_id])
+    award_for_completed_order(order)
     service_type = db.session.get(ServiceType, order.service_type_id)
     record(
         "resident.notify",
