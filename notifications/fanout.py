@@ -105,19 +105,21 @@ def deliver_chunk(
     return delivered
 
 
-def reconcile() -> dict[str, int]:
+def reconcile(
+    reconcile_after: timedelta = RECONCILE_AFTER, interrupted_after: timedelta = INTERRUPTED_AFTER
+) -> dict[str, int]:
     """Periodic: finish broadcasts a dead worker left behind, then mark them finished."""
     now = utcnow()
     stuck = db.session.execute(
         sa.update(Delivery)
-        .where(Delivery.status == "sending", Delivery.updated_at < now - INTERRUPTED_AFTER)
+        .where(Delivery.status == "sending", Delivery.updated_at < now - interrupted_after)
         .values(status="failed", updated_at=now)
     ).rowcount
     db.session.commit()
     counts = {"interrupted": stuck, "requeued": 0, "missing": 0, "finished": 0}
     open_broadcasts = db.session.scalars(
         sa.select(Broadcast).where(
-            Broadcast.finished_at.is_(None), Broadcast.created_at < now - RECONCILE_AFTER
+            Broadcast.finished_at.is_(None), Broadcast.created_at <= now - reconcile_after
         )
     ).all()
     for broadcast in open_broadcasts:
@@ -134,7 +136,7 @@ def reconcile() -> dict[str, int]:
                 sa.select(Delivery.id).where(
                     Delivery.broadcast_id == broadcast.id,
                     Delivery.status.in_(("queued", "sending")),
-                    Delivery.updated_at < now - RECONCILE_AFTER,
+                    Delivery.updated_at <= now - reconcile_after,
                 )
             )
         )

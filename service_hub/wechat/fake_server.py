@@ -62,6 +62,7 @@ class FakeWeChatState:
         self.secret = secret
         self.clock = clock
         self.lock = threading.RLock()
+        self._arrived = threading.Condition()
         self.reset()
 
     def reset(self) -> None:
@@ -74,6 +75,10 @@ class FakeWeChatState:
             self.no_quota: set[str] = set()
             self._failures: dict[str, deque[tuple[str, int, str]]] = {e: deque() for e in ENDPOINTS}
             self._msgids = itertools.count(2_000_000_000_000_000_000)
+            # Tests hold sends at the gate to act while a worker is mid-call (e.g. kill it).
+            self.send_gate = threading.Event()
+            self.send_gate.set()
+            self.send_arrivals = 0
 
     def fail_next(self, endpoint: str, errcode: int, errmsg: str = "injected") -> None:
         """Make the next call of endpoint answer with this errcode, before any other check."""
@@ -129,6 +134,18 @@ class FakeWeChatState:
             if expiry <= self.clock():
                 return 42001, "access_token expired"
             return None
+
+    def arrive_at_gate(self, timeout: float = 60) -> None:
+        """Count a send request, then wait while the gate is closed."""
+        with self._arrived:
+            self.send_arrivals += 1
+            self._arrived.notify_all()
+        self.send_gate.wait(timeout)
+
+    def wait_for_arrivals(self, count: int, timeout: float = 30) -> bool:
+        """Block until `count` send requests have reached the gate (no sleeping)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self.send_arrivals >= count, timeout)
 
     def record_message(self, body: dict[str, Any]) -> int:
         """Remember an accepted subscribe message and return its msgid."""
@@ -267,6 +284,7 @@ def create_fake_wechat_app(state: FakeWeChatState | None = None) -> Flask:
         for key, item in data.items():
             if not isinstance(item, dict) or "value" not in item:
                 return _error(47003, f"argument invalid! data.{key}.value invalid")
+        state.arrive_at_gate()
         if touser in state.no_quota:
             return _error(43101, "user refuse to accept the msg")
         msgid = state.record_message(body)
