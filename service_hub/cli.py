@@ -42,9 +42,11 @@ def seed_demo_command(communities: int, seed: int, if_empty: bool):
         db.session.rollback()
         click.echo("demo data present; skipping seed")
         return
-    summary = seed_demo(communities=communities, seed=seed, progress=click.echo)
     from dispatch.standing import rebuild
+    from service_hub.demo_extras import seed_extras
 
+    summary = seed_demo(communities=communities, seed=seed, progress=click.echo)
+    summary.update(seed_extras(seed))
     summary["standings"] = rebuild()
     click.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
