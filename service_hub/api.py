@@ -56,6 +56,9 @@ def init_api(app: Flask) -> ServiceHubApi:
         coupons_blp,
     ):
         api.register_blueprint(blp, url_prefix="/api/v1")
+    from service_hub.web.routes import bp as web_bp
+
+    app.register_blueprint(web_bp)
     register_error_handlers(app)
 
     @app.get("/api/v1/docs/assets/<path:filename>")
