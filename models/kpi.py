@@ -22,8 +22,29 @@ class CommunityMonthKpi(db.Model):
     complaints: Mapped[int] = mapped_column(default=0)
     rating_sum: Mapped[int] = mapped_column(default=0)
     rating_count: Mapped[int] = mapped_column(default=0)
+    # Creation → acceptance, counted in the month of acceptance.
+    accepted: Mapped[int] = mapped_column(default=0)
+    accept_seconds: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # Arrivals (service started) of orders that asked for a window, and those on time.
+    arrivals_with_window: Mapped[int] = mapped_column(default=0)
+    arrivals_on_time: Mapped[int] = mapped_column(default=0)
+    # Residents who requested at least one service this month (see CommunityMonthResident).
+    active_residents: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (
         sa.UniqueConstraint("community_id", "month"),
         sa.Index("ix_community_month_kpi_month", "month"),
     )
+
+
+class CommunityMonthResident(db.Model):
+    """A resident active in a community in a month; makes active_residents exact."""
+
+    __tablename__ = "community_month_resident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("community.id"))
+    month: Mapped[str] = mapped_column(sa.String(7))
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("resident.id"))
+
+    __table_args__ = (sa.UniqueConstraint("community_id", "month", "resident_id"),)

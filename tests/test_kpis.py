@@ -103,3 +103,73 @@ def test_a_malformed_month_is_refused(app, client):
     response = client.get("/api/v1/kpis/communities?month=2026-13", headers=manager)
     assert response.status_code == 422
     assert "month" in response.json["error"]["fields"]
+
+
+def test_month_over_month_and_year_over_year_compare_with_earlier_rollups(
+    app, client, run_jobs, month
+):
+    from service_hub.kpis.queries import shift_month
+
+    community_id = f.community(app)
+    with app.app_context():
+        for back, orders in ((1, 4), (12, 2)):
+            db.session.add(
+                CommunityMonthKpi(
+                    community_id=community_id,
+                    month=shift_month(month, -back),
+                    orders_created=orders,
+                )
+            )
+        db.session.commit()
+    run_orders(app, client, run_jobs, community_id, ["complete"] * 2)
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    [row] = client.get(f"/api/v1/kpis/communities?month={month}", headers=manager).json["items"]
+    assert (row["orders_mom"], row["orders_yoy"]) == (-0.5, 0.0)
+
+
+def test_acceptance_punctuality_and_active_residents_are_counted(app, client, run_jobs, month):
+    community_id = f.community(app)
+    run_orders(app, client, run_jobs, community_id, ["complete", "complete"])
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    [row] = client.get(f"/api/v1/kpis/communities?month={month}", headers=manager).json["items"]
+    assert row["active_residents"] == 1  # one resident, two orders
+    assert row["accept_minutes"] is not None and row["accept_minutes"] >= 0
+    assert row["on_time_rate"] is None  # no order asked for a window
+    assert 0 <= row["satisfaction_index"] <= 100
+
+
+def test_the_table_filters_by_tier(app, client, run_jobs, month):
+    run_orders(app, client, run_jobs, f.community(app, tier="A"), ["complete"])
+    tier_b = f.community(app, tier="B")
+    run_orders(app, client, run_jobs, tier_b, ["complete"])
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    items = client.get(f"/api/v1/kpis/communities?month={month}&tier=B", headers=manager).json[
+        "items"
+    ]
+    assert [r["community_id"] for r in items] == [tier_b]
+
+
+def test_the_table_exports_csv(app, client, run_jobs, month):
+    run_orders(app, client, run_jobs, f.community(app), ["complete"])
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    response = client.get(f"/api/v1/kpis/communities?month={month}&format=csv", headers=manager)
+    assert response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("community_id,community_name,tier,month")
+    assert len(lines) == 2
+
+
+def test_a_sharp_drop_in_orders_is_a_health_warning():
+    from service_hub.kpis.measures import health_warnings
+
+    now = {"orders": 2, "complaints": 0, "rating_count": 0, "average_rating": None, "completed": 2}
+    before = {"orders": 10, "complaints": 0}
+    assert health_warnings(now, before) == ["falling_volume"]
+
+
+def test_rollups_rebuilt_from_events_count_acceptance_and_residents_alike(app, client, run_jobs):
+    run_orders(app, client, run_jobs, f.community(app), ["complete", "cancel", "complete"])
+    incremental = snapshot(app)
+    with app.app_context():
+        rollup.rebuild()
+    assert snapshot(app) == incremental

@@ -10,30 +10,75 @@ from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
 from service_hub.errors import NotFound
 from service_hub.extensions import db
+from service_hub.kpis import measures
 from service_hub.kpis.rollup import COUNTERS
 
+Now = sa.orm.aliased(CommunityMonthKpi, name="kpi_now")
+Before = sa.orm.aliased(CommunityMonthKpi, name="kpi_before")
+YearAgo = sa.orm.aliased(CommunityMonthKpi, name="kpi_year_ago")
+_HOUSEHOLDS = sa.func.nullif(Community.household_count, 0)
+
+
+def _rate(kpi, column: str):
+    return getattr(kpi, column) * 1000.0 / _HOUSEHOLDS
+
+
+def _change_expr(now, then):
+    return (now - then) * 1.0 / sa.func.nullif(then, 0)
+
+
 SORTABLE = {
-    "orders": CommunityMonthKpi.orders_created,
-    "completed": CommunityMonthKpi.orders_completed,
-    "complaints": CommunityMonthKpi.complaints,
-    "orders_per_1000": CommunityMonthKpi.orders_created
-    * 1000.0
-    / sa.func.nullif(Community.household_count, 0),
-    "complaints_per_1000": CommunityMonthKpi.complaints
-    * 1000.0
-    / sa.func.nullif(Community.household_count, 0),
+    "orders": Now.orders_created,
+    "completed": Now.orders_completed,
+    "complaints": Now.complaints,
+    "orders_per_1000": _rate(Now, "orders_created"),
+    "complaints_per_1000": _rate(Now, "complaints"),
+    "orders_mom": _change_expr(Now.orders_created, Before.orders_created),
+    "orders_yoy": _change_expr(Now.orders_created, YearAgo.orders_created),
+    "complaints_mom": _change_expr(Now.complaints, Before.complaints),
+    "complaints_yoy": _change_expr(Now.complaints, YearAgo.complaints),
+    "average_rating": Now.rating_sum * 1.0 / sa.func.nullif(Now.rating_count, 0),
+    "accept_minutes": Now.accept_seconds / 60.0 / sa.func.nullif(Now.accepted, 0),
+    "on_time_rate": Now.arrivals_on_time * 1.0 / sa.func.nullif(Now.arrivals_with_window, 0),
+    "active_residents": Now.active_residents,
+    "household_count": Community.household_count,
     "community_id": Community.id,
 }
 
 
+def shift_month(month: str, months: int) -> str:
+    """ "2026-03" shifted by -1 → "2026-02"."""
+    year, number = map(int, month.split("-"))
+    index = year * 12 + number - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 def table_query(
-    principal: Principal, month: str, sort: str, descending: bool, region: str | None
+    principal: Principal,
+    month: str,
+    sort: str,
+    descending: bool,
+    region: str | None,
+    tier: str | None = None,
 ) -> sa.Select:
-    """One row per community for the month, sorted by a KPI."""
+    """One row per community for the month, with the month before and a year before, sorted
+    by any KPI."""
     stmt = (
-        sa.select(CommunityMonthKpi, Community)
-        .join(Community, Community.id == CommunityMonthKpi.community_id)
-        .where(CommunityMonthKpi.month == month, region_clause(principal))
+        sa.select(Now, Community, Before, YearAgo)
+        .join(Community, Community.id == Now.community_id)
+        .outerjoin(
+            Before,
+            sa.and_(
+                Before.community_id == Now.community_id, Before.month == shift_month(month, -1)
+            ),
+        )
+        .outerjoin(
+            YearAgo,
+            sa.and_(
+                YearAgo.community_id == Now.community_id, YearAgo.month == shift_month(month, -12)
+            ),
+        )
+        .where(Now.month == month, region_clause(principal))
     )
     if region:
         stmt = stmt.where(
@@ -41,31 +86,67 @@ def table_query(
                 Community.province == region, Community.city == region, Community.district == region
             )
         )
+    if tier:
+        stmt = stmt.where(Community.tier == tier)
     key = SORTABLE[sort]
     return stmt.order_by(
         key.desc().nulls_last() if descending else key.asc().nulls_last(), Community.id
     )
 
 
-def to_row(kpi: CommunityMonthKpi, community: Community) -> dict:
-    """A KPI row with the per-1,000-household figures worked out."""
-    households = community.household_count or 0
-
-    def per_1000(n: int) -> float | None:
-        return round(n * 1000 / households, 3) if households else None
-
+def _figures(kpi: CommunityMonthKpi | None, households: int) -> dict | None:
+    if kpi is None:
+        return None
     return {
-        "community_id": community.id,
-        "community_name": community.name,
-        "month": kpi.month,
-        "household_count": households,
         "orders": kpi.orders_created,
         "completed": kpi.orders_completed,
         "cancelled": kpi.orders_cancelled,
         "complaints": kpi.complaints,
-        "orders_per_1000": per_1000(kpi.orders_created),
-        "complaints_per_1000": per_1000(kpi.complaints),
+        "rating_count": kpi.rating_count,
+        "orders_per_1000": measures.per_1000(kpi.orders_created, households),
+        "complaints_per_1000": measures.per_1000(kpi.complaints, households),
         "average_rating": round(kpi.rating_sum / kpi.rating_count, 3) if kpi.rating_count else None,
+    }
+
+
+def to_row(kpi: CommunityMonthKpi, community: Community, before=None, year_ago=None) -> dict:
+    """A KPI row: counts, per-1,000-household rates, 环比/同比, satisfaction, warnings."""
+    households = community.household_count or 0
+    now = _figures(kpi, households)
+    prev, last_year = _figures(before, households), _figures(year_ago, households)
+    return {
+        "community_id": community.id,
+        "community_name": community.name,
+        "tier": community.tier,
+        "month": kpi.month,
+        "household_count": households,
+        **{k: v for k, v in now.items() if k != "rating_count"},
+        "orders_mom": measures.change(now["orders"], prev and prev["orders"]),
+        "orders_yoy": measures.change(now["orders"], last_year and last_year["orders"]),
+        "complaints_mom": measures.change(now["complaints"], prev and prev["complaints"]),
+        "complaints_yoy": measures.change(now["complaints"], last_year and last_year["complaints"]),
+        "orders_per_1000_mom": measures.change(
+            now["orders_per_1000"], prev and prev["orders_per_1000"]
+        ),
+        "complaints_per_1000_mom": measures.change(
+            now["complaints_per_1000"], prev and prev["complaints_per_1000"]
+        ),
+        "accept_minutes": round(kpi.accept_seconds / 60 / kpi.accepted, 1)
+        if kpi.accepted
+        else None,
+        "on_time_rate": round(kpi.arrivals_on_time / kpi.arrivals_with_window, 4)
+        if kpi.arrivals_with_window
+        else None,
+        "active_residents": kpi.active_residents,
+        "satisfaction_index": measures.satisfaction_index(
+            kpi.rating_sum,
+            kpi.rating_count,
+            kpi.complaints,
+            kpi.orders_completed,
+            kpi.arrivals_on_time,
+            kpi.arrivals_with_window,
+        ),
+        "health_warnings": measures.health_warnings(now, prev),
     }
 
 
@@ -77,13 +158,22 @@ def series(principal: Principal, community_id: int, months: list[str]) -> list[d
     ).first()
     if visible is None:
         raise NotFound(f"No community {community_id} in your region.", code="community_not_found")
+    wanted = (
+        set(months) | {shift_month(m, -1) for m in months} | {shift_month(m, -12) for m in months}
+    )
     found = db.session.scalars(
         sa.select(CommunityMonthKpi).where(
-            CommunityMonthKpi.community_id == community_id, CommunityMonthKpi.month.in_(months)
+            CommunityMonthKpi.community_id == community_id, CommunityMonthKpi.month.in_(wanted)
         )
     ).all()
     by_month = {kpi.month: kpi for kpi in found}
     empty = dict.fromkeys(COUNTERS, 0)
     return [
-        to_row(by_month.get(m) or CommunityMonthKpi(month=m, **empty), community) for m in months
+        to_row(
+            by_month.get(m) or CommunityMonthKpi(month=m, **empty),
+            community,
+            by_month.get(shift_month(m, -1)),
+            by_month.get(shift_month(m, -12)),
+        )
+        for m in months
     ]

@@ -7,13 +7,13 @@ order events by their action and time, reviews by their time, each in its local 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from models import CommunityMonthKpi, OrderEvent, Review
+from models import CommunityMonthKpi, CommunityMonthResident, OrderEvent, Review, ServiceOrder
 from service_hub.extensions import db
-from service_hub.sql import upsert_increment
+from service_hub.sql import insert_ignoring_duplicates, upsert_increment
 from service_hub.timefmt import month_of
 
 # order event action → counter it increments
@@ -23,6 +23,10 @@ ACTION_COUNTERS = {
     "cancel": "orders_cancelled",
     "complain": "complaints",
 }
+ACCEPT_ACTIONS = ("accept", "assign", "book")  # the order has its engineer from now on
+ARRIVAL_ACTION = "start"  # the engineer is at the door
+ON_TIME_GRACE = timedelta(minutes=15)
+COUNTED_ACTIONS = (*ACTION_COUNTERS, *ACCEPT_ACTIONS, ARRIVAL_ACTION)
 COUNTERS = (
     "orders_created",
     "orders_completed",
@@ -30,7 +34,32 @@ COUNTERS = (
     "complaints",
     "rating_sum",
     "rating_count",
+    "accepted",
+    "accept_seconds",
+    "arrivals_with_window",
+    "arrivals_on_time",
+    "active_residents",
 )
+
+
+def increments_for(
+    action: str, at: datetime, order_created_at: datetime, window_start: datetime | None
+) -> dict[str, int]:
+    """What one order event adds to its month's counters (the incremental path and the
+    rebuild both use this, so they cannot disagree)."""
+    if action in ACTION_COUNTERS:
+        return {ACTION_COUNTERS[action]: 1}
+    if action in ACCEPT_ACTIONS:
+        return {
+            "accepted": 1,
+            "accept_seconds": max(0, int((at - order_created_at).total_seconds())),
+        }
+    if action == ARRIVAL_ACTION and window_start is not None:
+        return {
+            "arrivals_with_window": 1,
+            "arrivals_on_time": int(at <= window_start + ON_TIME_GRACE),
+        }
+    return {}
 
 
 def _bump(community_id: int, moment: datetime, increments: dict[str, int]) -> None:
@@ -43,11 +72,24 @@ def _bump(community_id: int, moment: datetime, increments: dict[str, int]) -> No
     )
 
 
-def count_event(event: OrderEvent) -> None:
+def count_event(event: OrderEvent, order: ServiceOrder) -> None:
     """Count an order event in its community's month, in the caller's transaction."""
-    counter = ACTION_COUNTERS.get(event.action)
-    if counter:
-        _bump(event.community_id, event.at, {counter: 1})
+    increments = increments_for(event.action, event.at, order.created_at, order.window_start)
+    if event.action == "create":
+        new = insert_ignoring_duplicates(
+            CommunityMonthResident,
+            [
+                {
+                    "community_id": event.community_id,
+                    "month": month_of(event.at),
+                    "resident_id": order.resident_id,
+                }
+            ],
+            ["community_id", "month", "resident_id"],
+        )
+        increments["active_residents"] = new
+    if increments:
+        _bump(event.community_id, event.at, increments)
 
 
 def count_rating(review: Review) -> None:
@@ -69,14 +111,33 @@ def rebuild(progress=None) -> int:
     if db.session.get_bind().dialect.name == "postgresql":
         # Events that commit while we rebuild wait for this lock and bump the rebuilt rows
         # afterwards; events committed before it are in what we read. None is lost.
-        db.session.execute(sa.text("LOCK TABLE community_month_kpi IN EXCLUSIVE MODE"))
+        db.session.execute(
+            sa.text("LOCK TABLE community_month_kpi, community_month_resident IN EXCLUSIVE MODE")
+        )
     events = db.session.execute(
-        sa.select(OrderEvent.community_id, OrderEvent.action, OrderEvent.at)
-        .where(OrderEvent.action.in_(ACTION_COUNTERS))
+        sa.select(
+            OrderEvent.community_id,
+            OrderEvent.action,
+            OrderEvent.at,
+            ServiceOrder.created_at,
+            ServiceOrder.window_start,
+            ServiceOrder.resident_id,
+        )
+        .join(ServiceOrder, ServiceOrder.id == OrderEvent.order_id)
+        .where(OrderEvent.action.in_(COUNTED_ACTIONS))
         .execution_options(yield_per=5000)
     )
-    for n, (community_id, action, at) in enumerate(events, 1):
-        totals[(community_id, month_of(at))][ACTION_COUNTERS[action]] += 1
+    active: set[tuple[int, str, int]] = set()
+    for n, (community_id, action, at, created_at, window_start, resident_id) in enumerate(
+        events, 1
+    ):
+        month = month_of(at)
+        row = totals[(community_id, month)]
+        for name, value in increments_for(action, at, created_at, window_start).items():
+            row[name] += value
+        if action == "create" and (community_id, month, resident_id) not in active:
+            active.add((community_id, month, resident_id))
+            row["active_residents"] += 1
         if progress and n % 50_000 == 0:
             progress(f"{n} order events read")
     reviews = db.session.execute(
@@ -89,8 +150,12 @@ def rebuild(progress=None) -> int:
         row["rating_sum"] += rating
         row["rating_count"] += 1
     db.session.execute(sa.delete(CommunityMonthKpi))
+    db.session.execute(sa.delete(CommunityMonthResident))
     rows = [{"community_id": c, "month": m, **counts} for (c, m), counts in totals.items()]
     for start in range(0, len(rows), 1000):
         db.session.execute(sa.insert(CommunityMonthKpi), rows[start : start + 1000])
+    members = [{"community_id": c, "month": m, "resident_id": r} for c, m, r in active]
+    for start in range(0, len(members), 5000):
+        db.session.execute(sa.insert(CommunityMonthResident), members[start : start + 5000])
     db.session.commit()
     return len(rows)

@@ -1,11 +1,16 @@
-"""Managers' KPI table and one community's series."""
+"""Managers' KPI table (JSON or CSV) and one community's series."""
+
+import csv
+import io
 
 import marshmallow as ma
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from models.base import utcnow
 from service_hub.auth.access import current_principal, requires
+from service_hub.extensions import db
 from service_hub.kpis import queries
 from service_hub.pagination import MAX_PAGE_SIZE, page_schema, paginate
 from service_hub.timefmt import local_zone
@@ -13,26 +18,32 @@ from service_hub.timefmt import local_zone
 blp = Blueprint("kpis", __name__, description="Per-community KPIs for managers")
 
 MONTH = ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="use YYYY-MM")
+CSV_MAX_ROWS = 100_000
 
 
 def _this_month() -> str:
     return utcnow().astimezone(local_zone()).strftime("%Y-%m")
 
 
-def _months_back(last: str, count: int) -> list[str]:
-    year, month = map(int, last.split("-"))
-    months = []
-    for _ in range(count):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return list(reversed(months))
-
-
 class KpiTableArgs(ma.Schema):
-    month = ma.fields.String(load_default=None, validate=MONTH)
+    month = ma.fields.String(
+        load_default=None,
+        validate=MONTH,
+        metadata={"description": "YYYY-MM, local; default this month"},
+    )
     sort = ma.fields.String(load_default="orders", validate=ma.validate.OneOf(queries.SORTABLE))
     order = ma.fields.String(load_default="desc", validate=ma.validate.OneOf(["asc", "desc"]))
-    region = ma.fields.String(load_default=None, validate=ma.validate.Length(max=32))
+    region = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=32),
+        metadata={"description": "province, city or district"},
+    )
+    tier = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["A", "B", "C", "D"]))
+    format = ma.fields.String(
+        load_default="json",
+        validate=ma.validate.OneOf(["json", "csv"]),
+        metadata={"description": "csv: every matching row as a file"},
+    )
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10_000))
     page_size = ma.fields.Integer(
         load_default=20, validate=ma.validate.Range(min=1, max=MAX_PAGE_SIZE)
@@ -47,6 +58,7 @@ class KpiSeriesArgs(ma.Schema):
 class KpiRowSchema(ma.Schema):
     community_id = ma.fields.Integer()
     community_name = ma.fields.String()
+    tier = ma.fields.String()
     month = ma.fields.String()
     household_count = ma.fields.Integer()
     orders = ma.fields.Integer()
@@ -55,7 +67,27 @@ class KpiRowSchema(ma.Schema):
     complaints = ma.fields.Integer()
     orders_per_1000 = ma.fields.Float(allow_none=True, metadata={"description": "千户服务量"})
     complaints_per_1000 = ma.fields.Float(allow_none=True, metadata={"description": "千户投诉量"})
+    orders_mom = ma.fields.Float(allow_none=True, metadata={"description": "环比, 0.1 = +10%"})
+    orders_yoy = ma.fields.Float(allow_none=True, metadata={"description": "同比"})
+    complaints_mom = ma.fields.Float(allow_none=True)
+    complaints_yoy = ma.fields.Float(allow_none=True)
+    orders_per_1000_mom = ma.fields.Float(allow_none=True)
+    complaints_per_1000_mom = ma.fields.Float(allow_none=True)
     average_rating = ma.fields.Float(allow_none=True)
+    accept_minutes = ma.fields.Float(
+        allow_none=True, metadata={"description": "creation → acceptance, mean"}
+    )
+    on_time_rate = ma.fields.Float(
+        allow_none=True, metadata={"description": "arrivals within 15 min of window"}
+    )
+    active_residents = ma.fields.Integer()
+    satisfaction_index = ma.fields.Float(metadata={"description": "0–100, docs/kpis.md"})
+    health_warnings = ma.fields.List(
+        ma.fields.String(),
+        metadata={
+            "description": "falling_volume, rising_complaints, low_rating, no_engineer_active"
+        },
+    )
 
 
 class KpiSeriesSchema(ma.Schema):
@@ -63,17 +95,45 @@ class KpiSeriesSchema(ma.Schema):
     months = ma.fields.List(ma.fields.Nested(KpiRowSchema))
 
 
+def _csv(stmt) -> Response:
+    columns = list(KpiRowSchema().fields)
+    out = io.StringIO()
+    out.write("\ufeff")  # so spreadsheet programs read the Chinese names as UTF-8
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in db.session.execute(stmt.limit(CSV_MAX_ROWS)):
+        item = queries.to_row(*row)
+        item["health_warnings"] = " ".join(item["health_warnings"])
+        writer.writerow(item)
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=kpis.csv"},
+    )
+
+
 @blp.route("/kpis/communities")
 class KpiTable(MethodView):
     @requires(blp, "manager")
     @blp.arguments(KpiTableArgs, location="query")
-    @blp.response(200, page_schema(KpiRowSchema))
+    @blp.response(
+        200,
+        page_schema(KpiRowSchema),
+        description="JSON page; with format=csv a text/csv file of every match",
+    )
     def get(self, args):
         """Per-community KPIs for one month (default: this month), sorted and filtered."""
         month = args["month"] or _this_month()
         stmt = queries.table_query(
-            current_principal(), month, args["sort"], args["order"] == "desc", args["region"]
+            current_principal(),
+            month,
+            args["sort"],
+            args["order"] == "desc",
+            args["region"],
+            args["tier"],
         )
+        if args["format"] == "csv":
+            return _csv(stmt)
         return paginate(stmt, args["page"], args["page_size"], row_to_item=queries.to_row)
 
 
@@ -85,7 +145,8 @@ class KpiSeries(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, community_id: int):
         """One community's KPIs month by month, oldest first."""
-        months = _months_back(args["until"] or _this_month(), args["months"])
+        last = args["until"] or _this_month()
+        months = [queries.shift_month(last, -n) for n in range(args["months"] - 1, -1, -1)]
         return {
             "community_id": community_id,
             "months": queries.series(current_principal(), community_id, months),

@@ -44,7 +44,7 @@ def record_event(
         at=utcnow(),
     )
     db.session.add(event)
-    count_event(event)
+    count_event(event, order)
     return event
 
 
