@@ -23,6 +23,11 @@ def create_app(config: dict | None = None) -> Flask:
             settings["TESTING"] = settings["SERVICE_HUB_ENV"] == "testing"
     check_config(settings)
     app.config.update(settings)
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config.update(_api_settings())
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         os.makedirs(app.instance_path, exist_ok=True)
@@ -32,7 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from service_hub import db_setup, jobqueue
+    from service_hub import db_setup, jobqueue, ratelimit
     from service_hub.api import init_api
     from service_hub.cli import register_cli
     from service_hub.extensions import db, migrate
@@ -46,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     db_setup.init_app(app)
     jobqueue.init_app(app)
+    ratelimit.init_app(app)
     init_api(app)
     register_cli(app)
     _log_runtime(app)

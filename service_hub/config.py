@@ -38,6 +38,12 @@ def _number(env, name: str, default: str, kind=int):
         raise ConfigError(f"{name} must be a {kind.__name__}, not {value!r}") from exc
 
 
+def _default_rate_limits() -> dict:
+    from service_hub.ratelimit import DEFAULT_LIMITS
+
+    return dict(DEFAULT_LIMITS)
+
+
 def _default_templates() -> dict:
     from notifications.templates import DEFAULT_TEMPLATE_IDS
 
@@ -93,6 +99,10 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "MAX_COMMUNITIES_PER_RESIDENT": _number(env, "MAX_COMMUNITIES_PER_RESIDENT", "5"),
         "NOTIFICATION_CHUNK_SIZE": _number(env, "NOTIFICATION_CHUNK_SIZE", "500"),
         "DISPATCH_WEIGHTS": weights,
+        # Reverse proxies in front of the app (X-Forwarded-For hops to trust): rate limits
+        # key on the real client address.
+        "PROXY_HOPS": _number(env, "PROXY_HOPS", "0"),
+        "RATE_LIMITS": {**_default_rate_limits(), **_json_object(env, "RATE_LIMITS")},
         # kind → WeChat template id (notifications/templates.py); unset kinds use demo ids.
         "WECHAT_TEMPLATES": {**_default_templates(), **_json_object(env, "WECHAT_TEMPLATES")},
         "MARKETING_CAP_PER_DAY": _number(env, "MARKETING_CAP_PER_DAY", "1"),
@@ -118,6 +128,8 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         # Points credited per completed order: to the serving engineer, and to the butler.
         "POINTS_ORDER_COMPLETED": _number(env, "POINTS_ORDER_COMPLETED", "10"),
         "POINTS_BUTLER_ORDER": _number(env, "POINTS_BUTLER_ORDER", "5"),
+        # Coupons: residents hear of an unused coupon this many hours before it expires.
+        "COUPON_EXPIRY_NOTICE_HOURS": _number(env, "COUPON_EXPIRY_NOTICE_HOURS", "24"),
     }
 
 

@@ -11,6 +11,7 @@ from service_hub.auth.schemas import (
     TokenSchema,
     WeChatLoginSchema,
 )
+from service_hub.ratelimit import limit
 
 blp = Blueprint("auth", __name__, description="Sign in: residents via WeChat, staff by password")
 
@@ -23,6 +24,7 @@ class WeChatLogin(MethodView):
     @blp.alt_response(403, response="FORBIDDEN", description="user blocked by WeChat (40226)")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="rate limited (45011)")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description="WeChat busy (-1)")
+    @limit("login")
     def post(self, args):
         """Exchange a wx.login code for our token (the session_key stays on the server)."""
         return service.login_resident(args["code"])
@@ -33,6 +35,7 @@ class StaffLogin(MethodView):
     @blp.arguments(StaffLoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @limit("login")
     def post(self, args):
         """Engineers, managers and admins sign in with username (or phone) and password."""
         return service.login_staff(args["login"], args["password"])

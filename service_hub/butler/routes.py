@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from service_hub.auth.access import current_principal, requires
 from service_hub.butler import service
 from service_hub.errors import Forbidden
+from service_hub.ratelimit import limit
 from service_hub.timefmt import LocalDateTime
 
 blp = Blueprint(
@@ -109,6 +110,7 @@ class MyBindCodes(MethodView):
         503, response="SERVICE_UNAVAILABLE", description="`wechat_qr_failed` (retry later)"
     )
     @blp.doc(description=CODE_RULES)
+    @limit("bind_code")
     def post(self):
         """A fresh butler binding code with its mini-program QR, for a resident to scan."""
         return service.create_bind_code(_engineer_id()), 201
@@ -126,6 +128,7 @@ class Bind(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="`bind_code_used`, or `bind_conflict`")
     @blp.alt_response(410, response="GONE", description="`bind_code_expired`")
     @blp.doc(description=BIND_RULES)
+    @limit("bind")
     def post(self, args):
         """Bind me to the engineer behind a scanned code: they become my butler."""
         result = service.bind(_resident_id(), args["scene"])

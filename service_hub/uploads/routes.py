@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from service_hub.auth.access import current_principal, requires
 from service_hub.errors import ErrorSchema, InvalidInput, NotFound
+from service_hub.ratelimit import limit
 from service_hub.uploads import images, storage
 
 blp = Blueprint("uploads", __name__, description="Image uploads for questions, answers, reviews")
@@ -90,6 +91,7 @@ class Uploads(MethodView):
         description="validation_error (no `file` field), not_an_image, or image_too_large "
         "(over MAX_UPLOAD_PIXELS, or a decompression bomb)",
     )
+    @limit("upload")
     def post(self):
         """Upload an image; answers the URL to put in a question, answer or review.
 
