@@ -101,14 +101,16 @@ def relay(ids: list[int]) -> int:
     return sent
 
 
-def relay_stale(limit: int = 1000) -> int:
+def relay_stale(
+    limit: int = 1000, grace: timedelta = RELAY_GRACE, redeliver_after: timedelta = REDELIVER_AFTER
+) -> int:
     """Relay rows never relayed, or relayed long ago and still not done (a lost job)."""
     now = utcnow()
     stale = sa.or_(
-        sa.and_(OutboxMessage.relayed_at.is_(None), OutboxMessage.created_at < now - RELAY_GRACE),
+        sa.and_(OutboxMessage.relayed_at.is_(None), OutboxMessage.created_at <= now - grace),
         sa.and_(
             OutboxMessage.completed_at.is_(None),
-            OutboxMessage.relayed_at < now - REDELIVER_AFTER,
+            OutboxMessage.relayed_at <= now - redeliver_after,
         ),
     )
     ids = db.session.scalars(

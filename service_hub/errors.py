@@ -7,6 +7,7 @@ import logging
 
 import marshmallow as ma
 from flask import Flask, jsonify
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -144,10 +145,33 @@ def handle_http_exception(error: HTTPException):
     return response, status
 
 
+def _is_connection_error(error: OperationalError) -> bool:
+    text = str(error.orig).lower()
+    return any(
+        s in text
+        for s in ("connection", "could not connect", "terminat", "server closed", "timeout expired")
+    )
+
+
 def handle_unexpected(error: Exception):
     """Never show a stack trace: log it and answer with a plain 500."""
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
+    if (
+        isinstance(error, (OperationalError, InterfaceError))
+        and error.connection_invalidated
+        or isinstance(error, OperationalError)
+        and _is_connection_error(error)
+    ):
+        log.error("database unavailable: %s", error.orig)
+        response, status = error_response(
+            503,
+            "database_unavailable",
+            "The database is unavailable; try again shortly.",
+            message_zh="系统维护中，请稍后再试",
+        )
+        response.headers["Retry-After"] = "5"
+        return response, status
     if isinstance(error, StaleDataError):
         # Someone changed the row between our read and our write; nothing was stored.
         return error_response(
