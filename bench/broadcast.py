@@ -163,10 +163,15 @@ def killed_run(residents: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=10_000)
+    parser.add_argument("--runs", default="1,2,kill",
+                        help="which runs: 1 and 2 workers, and the killed-worker run")
     args = parser.parse_args()
-    timed_run(args.residents, 1)
-    timed_run(args.residents, 2)
-    killed_run(args.residents)
+    runs = args.runs.split(",")
+    for count in ("1", "2"):
+        if count in runs:
+            timed_run(args.residents, int(count))
+    if "kill" in runs:
+        killed_run(args.residents)
 
 
 if __name__ == "__main__":
