@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from models import (
@@ -58,6 +59,20 @@ def resident(app, communities: tuple[int, ...] = (), **overrides) -> int:
             db.session.add(CommunityBinding(resident_id=resident_id, community_id=community_id))
         db.session.commit()
     return resident_id
+
+
+def many_residents(app, community_id: int, count: int) -> list[int]:
+    """`count` residents bound to the community, inserted in bulk (for concurrency tests)."""
+    start = next(_seq) * 100_000
+    with app.app_context():
+        rows = [{"openid": f"obulk{start + n:023d}"} for n in range(count)]
+        ids = db.session.scalars(sa.insert(Resident).returning(Resident.id), rows).all()
+        db.session.execute(
+            sa.insert(CommunityBinding),
+            [{"resident_id": rid, "community_id": community_id} for rid in ids],
+        )
+        db.session.commit()
+        return list(ids)
 
 
 def service_type(app, skill: str = "purifier", **overrides) -> int:

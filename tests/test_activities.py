@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import ActivitySignup, CommunityBinding, Resident
+from models import ActivitySignup
 from models.base import utcnow
 from service_hub.extensions import db
 from tests import factories as f
@@ -112,22 +112,10 @@ def test_sign_up_before_the_window_opens_is_refused(app, client, manager):
     assert response.json["error"]["code"] == "signup_closed"
 
 
-def _many_residents(app, community_id: int, count: int) -> list[int]:
-    with app.app_context():
-        rows = [{"openid": f"opar{community_id:06d}{n:018d}"} for n in range(count)]
-        ids = db.session.scalars(sa.insert(Resident).returning(Resident.id), rows).all()
-        db.session.execute(
-            sa.insert(CommunityBinding),
-            [{"resident_id": rid, "community_id": community_id} for rid in ids],
-        )
-        db.session.commit()
-        return list(ids)
-
-
 def test_capacity_holds_under_parallel_sign_ups(app, client, manager):
     community_id = f.community(app)
     activity_id = create(client, manager, community_id, capacity=50).json["id"]
-    headers = [f.resident_auth(app, rid) for rid in _many_residents(app, community_id, 120)]
+    headers = [f.resident_auth(app, rid) for rid in f.many_residents(app, community_id, 120)]
 
     def sign_up(auth: dict) -> int:
         return (

@@ -4,9 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
-from models import CommunityBinding, Resident, ServiceOrder
+from models import ServiceOrder
 from models.base import utcnow
 from service_hub.extensions import db
 from tests import factories as f
@@ -151,21 +150,9 @@ def test_an_accepted_order_offers_follow_on_slots_to_neighbours(app, client, run
     assert book(app, client, visit, neighbour, world).status_code == 201
 
 
-def _many_residents(app, community_id: int, count: int) -> list[int]:
-    with app.app_context():
-        rows = [{"openid": f"ovis{community_id:06d}{n:018d}"} for n in range(count)]
-        ids = db.session.scalars(sa.insert(Resident).returning(Resident.id), rows).all()
-        db.session.execute(
-            sa.insert(CommunityBinding),
-            [{"resident_id": rid, "community_id": community_id} for rid in ids],
-        )
-        db.session.commit()
-        return list(ids)
-
-
 def test_slot_capacity_holds_under_parallel_bookings(app, client, world):
     visit = announce(app, client, world, capacity=5, slots=1).json
-    residents = _many_residents(app, world["community"], 40)
+    residents = f.many_residents(app, world["community"], 40)
 
     def attempt(resident_id: int) -> int:
         return book(app, app.test_client(), visit, resident_id, world).status_code
