@@ -105,9 +105,9 @@ def _clean(request, fake_wechat):
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
-    from service_hub.ratelimit import limiter
+    from service_hub.ratelimit import EXTENSION_KEY
 
-    limiter.reset()
+    application.extensions[EXTENSION_KEY].reset()
     token_cache = application.extensions.get("wechat_access_token")
     if token_cache is not None:
         token_cache.invalidate()
