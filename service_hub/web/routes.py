@@ -1,6 +1,63 @@
-"""Web views (being written)."""
+"""The web views' pages: server-rendered shells whose scripts call our JSON API."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/web/static")
+from flask import Blueprint, current_app, render_template
+
+from models.base import utcnow
+from service_hub.timefmt import local_zone
+from service_hub.web.contract import kpi_table_contract
+
+bp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/web/static",
+)
+
+# Everything a page loads comes from us: scripts, styles, images (uploads included), the API.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def _page_config(**extra) -> dict:
+    """What every page's script needs to know, embedded as JSON in the page."""
+    return {
+        "api": "/api/v1",
+        "timezone": current_app.config["TIMEZONE"],
+        "this_month": utcnow().astimezone(local_zone()).strftime("%Y-%m"),
+        **extra,
+    }
+
+
+@bp.after_request
+def _no_outside_sources(response):
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@bp.get("/dashboard")
+def dashboard():
+    """Managers' dashboard: KPI table, top and bottom communities, warnings, campaigns."""
+    config = _page_config(view="dashboard", kpi=kpi_table_contract())
+    return render_template("web/dashboard.html", config=config)
+
+
+@bp.get("/dashboard/communities/<int:community_id>")
+def community(community_id: int):
+    """One community for managers: 13-month charts, its engineers' ranking, warnings."""
+    config = _page_config(view="community", community_id=community_id, kpi=kpi_table_contract())
+    return render_template("web/community.html", config=config)
+
+
+@bp.get("/m/")
+def mobile():
+    """Engineers' mobile view: offers, orders, questions, visits, ranking and points."""
+    return render_template("web/mobile.html", config=_page_config(view="mobile"))
