@@ -173,3 +173,12 @@ def test_rollups_rebuilt_from_events_count_acceptance_and_residents_alike(app, c
     with app.app_context():
         rollup.rebuild()
     assert snapshot(app) == incremental
+
+
+def test_a_quiet_community_is_listed_with_zeros_at_the_bottom(app, client, run_jobs, month):
+    busy = f.community(app)
+    quiet = f.community(app)
+    run_orders(app, client, run_jobs, busy, ["complete"])
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    items = client.get(f"/api/v1/kpis/communities?month={month}", headers=manager).json["items"]
+    assert [(r["community_id"], r["orders"]) for r in items] == [(busy, 1), (quiet, 0)]

@@ -27,10 +27,14 @@ def _change_expr(now, then):
     return (now - then) * 1.0 / sa.func.nullif(then, 0)
 
 
+def _zero(column):
+    return sa.func.coalesce(column, 0)
+
+
 SORTABLE = {
-    "orders": Now.orders_created,
-    "completed": Now.orders_completed,
-    "complaints": Now.complaints,
+    "orders": _zero(Now.orders_created),
+    "completed": _zero(Now.orders_completed),
+    "complaints": _zero(Now.complaints),
     "orders_per_1000": _rate(Now, "orders_created"),
     "complaints_per_1000": _rate(Now, "complaints"),
     "orders_mom": _change_expr(Now.orders_created, Before.orders_created),
@@ -40,7 +44,7 @@ SORTABLE = {
     "average_rating": Now.rating_sum * 1.0 / sa.func.nullif(Now.rating_count, 0),
     "accept_minutes": Now.accept_seconds / 60.0 / sa.func.nullif(Now.accepted, 0),
     "on_time_rate": Now.arrivals_on_time * 1.0 / sa.func.nullif(Now.arrivals_with_window, 0),
-    "active_residents": Now.active_residents,
+    "active_residents": _zero(Now.active_residents),
     "household_count": Community.household_count,
     "community_id": Community.id,
 }
@@ -63,22 +67,21 @@ def table_query(
 ) -> sa.Select:
     """One row per community for the month, with the month before and a year before, sorted
     by any KPI."""
+    # Every active community appears, also one with no activity that month: quiet
+    # communities belong at the bottom of the table, not outside it.
     stmt = (
         sa.select(Now, Community, Before, YearAgo)
-        .join(Community, Community.id == Now.community_id)
+        .select_from(Community)
+        .outerjoin(Now, sa.and_(Now.community_id == Community.id, Now.month == month))
         .outerjoin(
             Before,
-            sa.and_(
-                Before.community_id == Now.community_id, Before.month == shift_month(month, -1)
-            ),
+            sa.and_(Before.community_id == Community.id, Before.month == shift_month(month, -1)),
         )
         .outerjoin(
             YearAgo,
-            sa.and_(
-                YearAgo.community_id == Now.community_id, YearAgo.month == shift_month(month, -12)
-            ),
+            sa.and_(YearAgo.community_id == Community.id, YearAgo.month == shift_month(month, -12)),
         )
-        .where(Now.month == month, region_clause(principal))
+        .where(Community.status == "active", region_clause(principal))
     )
     if region:
         stmt = stmt.where(
@@ -107,6 +110,19 @@ def _figures(kpi: CommunityMonthKpi | None, households: int) -> dict | None:
         "complaints_per_1000": measures.per_1000(kpi.complaints, households),
         "average_rating": round(kpi.rating_sum / kpi.rating_count, 3) if kpi.rating_count else None,
     }
+
+
+def row_for(month: str):
+    """to_row for a table row, with a quiet month (no rollup yet) shown as zeros."""
+
+    def convert(kpi, community, before=None, year_ago=None) -> dict:
+        if kpi is None:
+            kpi = CommunityMonthKpi(
+                community_id=community.id, month=month, **dict.fromkeys(COUNTERS, 0)
+            )
+        return to_row(kpi, community, before, year_ago)
+
+    return convert
 
 
 def to_row(kpi: CommunityMonthKpi, community: Community, before=None, year_ago=None) -> dict:

@@ -17,7 +17,8 @@ from service_hub.timefmt import local_zone
 
 blp = Blueprint("kpis", __name__, description="Per-community KPIs for managers")
 
-MONTH = ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="use YYYY-MM")
+# Years 1000–9999: a month and the 36 before it stay four-digit years (no year 0 or below).
+MONTH = ma.validate.Regexp(r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", error="use YYYY-MM")
 CSV_MAX_ROWS = 100_000
 
 
@@ -95,14 +96,14 @@ class KpiSeriesSchema(ma.Schema):
     months = ma.fields.List(ma.fields.Nested(KpiRowSchema))
 
 
-def _csv(stmt) -> Response:
+def _csv(stmt, convert) -> Response:
     columns = list(KpiRowSchema().fields)
     out = io.StringIO()
     out.write("\ufeff")  # so spreadsheet programs read the Chinese names as UTF-8
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in db.session.execute(stmt.limit(CSV_MAX_ROWS)):
-        item = queries.to_row(*row)
+        item = convert(*row)
         item["health_warnings"] = " ".join(item["health_warnings"])
         writer.writerow(item)
     return Response(
@@ -121,6 +122,7 @@ class KpiTable(MethodView):
         page_schema(KpiRowSchema),
         description="JSON page; with format=csv a text/csv file of every match",
     )
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self, args):
         """Per-community KPIs for one month (default: this month), sorted and filtered."""
         month = args["month"] or _this_month()
@@ -133,8 +135,8 @@ class KpiTable(MethodView):
             args["tier"],
         )
         if args["format"] == "csv":
-            return _csv(stmt)
-        return paginate(stmt, args["page"], args["page_size"], row_to_item=queries.to_row)
+            return _csv(stmt, queries.row_for(month))
+        return paginate(stmt, args["page"], args["page_size"], row_to_item=queries.row_for(month))
 
 
 @blp.route("/kpis/communities/<int:community_id>")
