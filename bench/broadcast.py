@@ -163,8 +163,9 @@ def killed_run(residents: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=10_000)
-    parser.add_argument("--runs", default="1,2,kill",
-                        help="which runs: 1 and 2 workers, and the killed-worker run")
+    parser.add_argument(
+        "--runs", default="1,2,kill", help="which runs: 1 and 2 workers, and the killed-worker run"
+    )
     args = parser.parse_args()
     runs = args.runs.split(",")
     for count in ("1", "2"):

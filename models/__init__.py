@@ -3,6 +3,7 @@
 from models.catalogue import ServiceType
 from models.community import Community, CommunityBinding
 from models.community_life import Activity, ActivityCommunity, ActivitySignup, Answer, Question
+from models.coupon import Coupon, CouponCampaign, CouponRewardRule
 from models.delivery import (
     Broadcast,
     Delivery,
@@ -11,7 +12,7 @@ from models.delivery import (
     SubscriptionCredit,
     SubscriptionPrompt,
 )
-from models.kpi import CommunityMonthKpi
+from models.kpi import CommunityMonthKpi, CommunityMonthResident
 from models.notification import InboxNotification, OutboxMessage
 from models.order import DispatchOffer, OrderEvent, OrderStatus, Review, ServiceOrder
 from models.people import Engineer, EngineerCommunity, EngineerSkill, Resident, StaffUser
@@ -36,6 +37,10 @@ __all__ = [
     "Community",
     "CommunityBinding",
     "CommunityMonthKpi",
+    "CommunityMonthResident",
+    "Coupon",
+    "CouponCampaign",
+    "CouponRewardRule",
     "Delivery",
     "DispatchOffer",
     "Engineer",

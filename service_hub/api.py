@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from flask import Flask, send_from_directory
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
 
+from service_hub import body_guard
 from service_hub.errors import ErrorSchema, register_error_handlers
+
+# The largest id our tables hold: their primary keys are INTEGER, 32-bit on PostgreSQL.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in our routes: an id beyond what the database holds matches no route (a JSON
+    404, and `maximum` in the document) instead of reaching the database and failing there."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 class ServiceHubApi(Api):
@@ -33,6 +47,8 @@ def init_api(app: Flask) -> ServiceHubApi:
     from service_hub.uploads.routes import blp as uploads_blp
     from service_hub.visits.routes import blp as visits_blp
 
+    app.url_map.converters["int"] = IdConverter  # before any route is added
+    body_guard.init_app(app)
     api = ServiceHubApi(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -72,6 +88,8 @@ def init_api(app: Flask) -> ServiceHubApi:
 _DESCRIPTION = """Service Hub: neighbourhood-centric field service.
 
 Every error has one shape: `{"error": {"code", "message", "message_zh"?, "fields"?}}`.
+Bodies are JSON (`multipart/form-data` for file uploads; any other body is a 415); text may
+not hold NUL characters or unpaired surrogates (422).
 Lists are paginated with `page` and `page_size` (at most 100) and answer
 `{"items", "page", "page_size", "total"}`. Times are ISO 8601 with offset.
 """

@@ -11,6 +11,7 @@ from dispatch.standing import refresh_all
 from notifications.fanout import reconcile
 from notifications.outbox import relay_stale
 from notifications.reminders import remind_upcoming_activities
+from service_hub.coupons.notices import remind_expiring_coupons
 
 # (function, queue, every N seconds)
 PERIODIC_JOBS = (
@@ -18,5 +19,6 @@ PERIODIC_JOBS = (
     (sweep, "dispatch", 60),
     (reconcile, "notifications", 60),
     (remind_upcoming_activities, "notifications", 15 * 60),
+    (remind_expiring_coupons, "notifications", 15 * 60),
     (refresh_all, "default", 24 * 3600),
 )

@@ -7,20 +7,24 @@ sign-up row, and the database checks 0 ≤ signed_up ≤ capacity as well.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from models import Activity, ActivityCommunity, ActivitySignup, Community, CommunityBinding
 from models.base import utcnow
+from notifications.outbox import commit_and_relay
 from service_hub.auth.regions import covers
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
+from service_hub.coupons.rewards import reward_activity_attendance
 from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
 
 MAX_COMMUNITIES_PER_ACTIVITY = 200
+# Attendance can be taken from this long before an activity starts (check-in at the door).
+ATTENDANCE_OPENS_BEFORE = timedelta(hours=1)
 
 
 def _check_region(principal: Principal, communities: list[Community]) -> None:
@@ -134,7 +138,7 @@ def sign_up(resident_id: int, activity_id: int) -> tuple[ActivitySignup, bool]:
             ActivitySignup.activity_id == activity_id, ActivitySignup.resident_id == resident_id
         )
     )
-    if existing is not None and existing.status == "active":
+    if existing is not None and existing.status in ("active", "attended"):
         return existing, False
     if not _bound_to_activity(resident_id, activity_id):
         raise Forbidden(
@@ -191,3 +195,55 @@ def cancel_signup(resident_id: int, activity_id: int) -> None:
             .values(signed_up=Activity.signed_up - 1)
         )
     db.session.commit()
+
+
+def mark_attendance(principal: Principal, activity_id: int, resident_ids: list[int]) -> dict:
+    """A manager of the activity's communities marks signed-up residents as attended, each
+    once (attendance rewards follow, service_hub/coupons/rewards.py)."""
+    activity = get_activity(activity_id)
+    communities = db.session.scalars(
+        sa.select(Community)
+        .join(ActivityCommunity, ActivityCommunity.community_id == Community.id)
+        .where(ActivityCommunity.activity_id == activity_id)
+    ).all()
+    _check_region(principal, communities)
+    if utcnow() < activity.starts_at - ATTENDANCE_OPENS_BEFORE:
+        raise Conflict(
+            "Attendance is taken once the activity begins.",
+            code="attendance_not_open",
+            message_zh="活动尚未开始",
+        )
+    wanted = sorted(set(resident_ids))
+    marked = sorted(
+        db.session.scalars(
+            sa.update(ActivitySignup)
+            .where(
+                ActivitySignup.activity_id == activity_id,
+                ActivitySignup.resident_id.in_(wanted),
+                ActivitySignup.status == "active",
+            )
+            .values(status="attended", updated_at=utcnow())
+            .returning(ActivitySignup.resident_id)
+        )
+    )
+    already = sorted(
+        set(
+            db.session.scalars(
+                sa.select(ActivitySignup.resident_id).where(
+                    ActivitySignup.activity_id == activity_id,
+                    ActivitySignup.resident_id.in_(wanted),
+                    ActivitySignup.status == "attended",
+                )
+            )
+        )
+        - set(marked)
+    )
+    # Coupons: attending a signed-up activity may earn a participation reward.
+    granted = reward_activity_attendance(activity_id, marked)
+    commit_and_relay()
+    return {
+        "marked": marked,
+        "already": already,
+        "not_signed_up": sorted(set(wanted) - set(marked) - set(already)),
+        "coupons_granted": granted,
+    }

@@ -2,6 +2,7 @@
 
 import marshmallow as ma
 
+from service_hub.coupons.schemas import ClaimableSchema
 from service_hub.timefmt import LocalDateTime
 
 
@@ -86,6 +87,10 @@ class CommunityHomeSchema(ma.Schema):
     engineers = ma.fields.List(ma.fields.Nested(HomeEngineerSchema))
     upcoming_visits = ma.fields.List(ma.fields.Nested(VisitBriefSchema))
     services = ma.fields.List(ma.fields.Nested(ServiceTypeSchema))
+    claimable_coupons = ma.fields.List(
+        ma.fields.Nested(ClaimableSchema),
+        metadata={"description": "coupons on offer to this community's residents now"},
+    )
 
 
 class BindingSchema(ma.Schema):

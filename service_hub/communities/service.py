@@ -17,6 +17,7 @@ from models import (
     Visit,
 )
 from models.base import utcnow
+from notifications.outbox import commit_and_relay
 from service_hub.errors import Conflict, NotFound
 from service_hub.extensions import db
 
@@ -65,9 +66,11 @@ def community_home(community_id: int) -> dict:
         .order_by(Activity.starts_at, Activity.id)
         .limit(5)
     ).all()
+    from service_hub.coupons.service import HOME_LIMIT, claimable
     from service_hub.qa.service import recent_questions
 
     return {
+        "claimable_coupons": claimable(community_id)[:HOME_LIMIT],  # coupons on offer here
         "open_activities": activities,
         "recent_questions": recent_questions(community_id),
         "community": community,
@@ -120,7 +123,11 @@ def bind(resident_id: int, community_id: int) -> tuple[CommunityBinding, bool]:
     binding = CommunityBinding(resident_id=resident_id, community_id=community_id)
     db.session.add(binding)
     try:
-        db.session.commit()
+        if count == 0:  # coupons: binding a first community may earn a participation reward
+            from service_hub.coupons.rewards import grant_participation_rewards
+
+            grant_participation_rewards("first_community_bound", resident_id, community_id, "1")
+        commit_and_relay()  # relays the reward's notice, if any
     except IntegrityError:
         # The same bind raced with itself: the other request created it.
         db.session.rollback()

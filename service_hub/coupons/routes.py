@@ -1,5 +1,219 @@
-"""Routes of service_hub.coupons (being written)."""
+"""Coupons: campaigns and their preview (managers), claiming and my coupons (residents),
+participation reward rules, and marking activity attendance (which rewards may follow).
 
+`{campaign_id}` in `POST /coupons/{campaign_id}/claim` is a campaign's id: a resident
+claims a coupon *from a campaign*; the coupon issued has its own id (GET /me/coupons) and
+that is what an order names as `coupon_id`.
+"""
+
+from flask import request
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
-blp = Blueprint("coupons", __name__, description="coupons")
+from service_hub.activities.service import mark_attendance
+from service_hub.auth.access import current_principal, requires
+from service_hub.coupons import campaigns, rewards, service
+from service_hub.coupons.schemas import (
+    AttendanceBodySchema,
+    AttendanceSchema,
+    CampaignCreateSchema,
+    CampaignDetailSchema,
+    CampaignListArgs,
+    CampaignSchema,
+    ClaimableSchema,
+    ClaimBodySchema,
+    CouponSchema,
+    MyCouponsArgs,
+    PreviewBodySchema,
+    PreviewSchema,
+    RewardRuleCreateSchema,
+    RewardRuleSchema,
+)
+from service_hub.errors import InvalidInput, NotFound
+from service_hub.pagination import PageArgsSchema, page_schema, paginate
+
+blp = Blueprint(
+    "coupons", __name__, description="Coupons that differ per community: campaigns and claims"
+)
+
+IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": "a repeat returns the first coupon (≤64 chars)",
+    "schema": {"type": "string", "maxLength": 64},
+}
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 64:
+        raise InvalidInput(
+            "Idempotency-Key has 1 to 64 characters.", fields={"Idempotency-Key": ["length 1..64"]}
+        )
+    return key
+
+
+@blp.route("/coupon-campaigns")
+class Campaigns(MethodView):
+    @requires(blp, "manager")
+    @blp.arguments(CampaignListArgs, location="query")
+    @blp.response(200, page_schema(CampaignSchema))
+    def get(self, args):
+        """The campaigns I manage (my region's, or all for unscoped managers), newest first."""
+        return paginate(campaigns.campaigns_query(current_principal(), args.pop("status")), **args)
+
+    @requires(blp, "manager")
+    @blp.arguments(CampaignCreateSchema)
+    @blp.response(201, CampaignSchema)
+    def post(self, args):
+        """Create a campaign as a draft: discount, services, stock, per-resident limit,
+        validity and targeting. Preview it, then activate it."""
+        return campaigns.create_campaign(current_principal(), args)
+
+
+@blp.route("/coupon-campaigns/preview")
+class RulesPreview(MethodView):
+    @requires(blp, "manager")
+    @blp.arguments(PreviewBodySchema)
+    @blp.response(200, PreviewSchema)
+    def post(self, args):
+        """How many communities and residents these targeting rules reach now (nothing is
+        stored)."""
+        return campaigns.preview_rules(current_principal(), args["targeting"])
+
+
+@blp.route("/coupon-campaigns/<int:campaign_id>")
+class CampaignDetail(MethodView):
+    @requires(blp, "manager")
+    @blp.response(200, CampaignDetailSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, campaign_id: int):
+        """A campaign, with its issued coupons counted by state."""
+        return campaigns.get_campaign_for(current_principal(), campaign_id)
+
+
+@blp.route("/coupon-campaigns/<int:campaign_id>/preview")
+class CampaignPreview(MethodView):
+    @requires(blp, "manager")
+    @blp.response(200, PreviewSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, campaign_id: int):
+        """How many communities and residents this campaign reaches now."""
+        return campaigns.preview_campaign(current_principal(), campaign_id)
+
+
+@blp.route("/coupon-campaigns/<int:campaign_id>/<string:action>")
+class CampaignAction(MethodView):
+    @requires(blp, "manager")
+    @blp.response(200, CampaignSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="illegal transition")
+    @blp.doc(
+        parameters=[
+            {
+                "in": "path",
+                "name": "action",
+                "required": True,
+                "schema": {"type": "string", "enum": list(campaigns.TRANSITIONS)},
+            }
+        ]
+    )
+    def post(self, campaign_id: int, action: str):
+        """activate (a draft, or resume a paused one), pause, or end a campaign."""
+        if action not in campaigns.TRANSITIONS:
+            raise NotFound(f"No campaign action {action!r}.", code="unknown_action")
+        return campaigns.change_status(current_principal(), campaign_id, action)
+
+
+@blp.route("/communities/<int:community_id>/coupons")
+class CommunityCoupons(MethodView):
+    @requires(blp, "resident", "manager")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(ClaimableSchema))
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, page_args, community_id: int):
+        """What I may claim now as a resident of this community (bound residents); managers
+        of its region see what its residents are offered."""
+        items = service.community_coupons(current_principal(), community_id)
+        page, size = page_args["page"], page_args["page_size"]
+        return {
+            "items": items[(page - 1) * size : page * size],
+            "page": page,
+            "page_size": size,
+            "total": len(items),
+        }
+
+
+@blp.route("/coupons/<int:campaign_id>/claim")
+class Claim(MethodView):
+    @requires(blp, "resident")
+    @blp.arguments(ClaimBodySchema(), required=False)
+    @blp.response(201, CouponSchema)
+    @blp.alt_response(
+        200, schema=CouponSchema, description="repeat of an Idempotency-Key", success=True
+    )
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="out of stock, limit, not open")
+    @blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
+    def post(self, args, campaign_id: int):
+        """Claim a coupon from campaign {campaign_id}: atomic against its stock and my limit."""
+        coupon, created = service.claim(
+            current_principal().id, campaign_id, _idempotency_key(), args.get("community_id")
+        )
+        return coupon, 201 if created else 200
+
+
+@blp.route("/me/coupons")
+class MyCoupons(MethodView):
+    @requires(blp, "resident")
+    @blp.arguments(MyCouponsArgs, location="query")
+    @blp.response(200, page_schema(CouponSchema))
+    def get(self, args):
+        """My coupons, newest first; state is decided by the clock when read."""
+        query = service.my_coupons_query(current_principal().id, args.pop("state"))
+        return paginate(query, **args)
+
+
+@blp.route("/coupon-reward-rules")
+class RewardRules(MethodView):
+    @requires(blp, "manager")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(RewardRuleSchema))
+    def get(self, page_args):
+        """Participation reward rules of the campaigns I manage."""
+        return paginate(rewards.rules_query(current_principal()), **page_args)
+
+    @requires(blp, "manager")
+    @blp.arguments(RewardRuleCreateSchema)
+    @blp.response(201, RewardRuleSchema)
+    @blp.alt_response(200, schema=RewardRuleSchema, description="already existed", success=True)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, args):
+        """Make an event (review with photos, activity attended, first community bound) grant
+        a coupon of a reward campaign."""
+        rule, created = rewards.create_rule(current_principal(), args["event"], args["campaign_id"])
+        return rule, 201 if created else 200
+
+
+@blp.route("/coupon-reward-rules/<int:rule_id>")
+class RewardRule(MethodView):
+    @requires(blp, "manager")
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, rule_id: int):
+        """Stop a rule granting (it is kept, inactive)."""
+        rewards.deactivate_rule(current_principal(), rule_id)
+
+
+# Attendance belongs to activities; it lives here because attending is what rewards follow.
+@blp.route("/activities/<int:activity_id>/attendance")
+class Attendance(MethodView):
+    @requires(blp, "manager")
+    @blp.arguments(AttendanceBodySchema)
+    @blp.response(200, AttendanceSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="the activity has not begun")
+    def post(self, args, activity_id: int):
+        """Mark signed-up residents as attended (each once); attendance rewards follow."""
+        return mark_attendance(current_principal(), activity_id, args["resident_ids"])

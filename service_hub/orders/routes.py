@@ -61,6 +61,7 @@ class Orders(MethodView):
         200, schema=OrderDetailSchema, description="repeat of an Idempotency-Key", success=True
     )
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="coupon_in_use")
     @blp.doc(
         parameters=[
             {

@@ -3,6 +3,7 @@
 import marshmallow as ma
 
 from models.order import ORDER_SOURCES
+from service_hub.coupons.schemas import OrderCouponSchema
 from service_hub.timefmt import LocalDateTime
 
 
@@ -31,6 +32,12 @@ class OrderCreateSchema(ma.Schema):
         metadata={
             "description": "managers only (default phone); residents' orders are mini_program"
         },
+    )
+    coupon_id = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "one of the resident's coupons (GET /me/coupons) to use"},
     )
 
 
@@ -66,6 +73,9 @@ class OrderSchema(ma.Schema):
     created_at = LocalDateTime()
     accepted_at = LocalDateTime(allow_none=True)
     completed_at = LocalDateTime(allow_none=True)
+    coupon = ma.fields.Nested(  # coupons: reserved while open, spent on completion
+        OrderCouponSchema, allow_none=True, metadata={"description": "the coupon it holds"}
+    )
 
 
 class OrderDetailSchema(OrderSchema):

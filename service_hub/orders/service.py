@@ -24,6 +24,7 @@ from notifications.outbox import commit_and_relay, record
 from service_hub.auth.regions import covers, require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
+from service_hub.coupons.redemption import release_for_order, reserve_for_order, spend_for_order
 from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
 from service_hub.orders.timeline import Actor, illegal_transition, lock_order, move, record_event
@@ -87,8 +88,10 @@ def create_order(
     idempotency_key: str | None = None,
     source: str = "mini_program",
     photos: list[str] = (),
+    coupon_id: int | None = None,
 ) -> tuple[ServiceOrder, bool]:
-    """Create an order and queue its dispatch; a repeated Idempotency-Key returns the first."""
+    """Create an order and queue its dispatch; a repeated Idempotency-Key returns the first.
+    A chosen coupon is checked and reserved with it."""
     if idempotency_key:
         existing = _by_idempotency_key(resident_id, idempotency_key)
         if existing:
@@ -137,6 +140,8 @@ def create_order(
         if existing is None:
             raise
         return existing, False
+    if coupon_id is not None:  # coupons: owner, services, threshold, validity; then reserved
+        reserve_for_order(coupon_id, order, service_type)
     record_event(order, "create", Actor("resident", resident_id), None)
     record("order.dispatch", f"order:{order.id}:round:0", {"order_id": order.id})
     commit_and_relay()
@@ -286,11 +291,13 @@ def _cancel(principal: Principal, order: ServiceOrder, reason: str | None) -> No
         sa.update(Visit).where(Visit.order_id == order.id).values(status="cancelled")
     )
     release_booking(order)
+    release_for_order(order.id)  # coupons: a reserved coupon is available again
     move(order, S.CANCELLED, "cancel", actor_of(principal), reason)
 
 
 def _on_complete(order: ServiceOrder) -> None:
     order.completed_at = utcnow()
+    spend_for_order(order.id)  # coupons: the reserved coupon is spent
     request_recompute(order.engineer_id, [order.community_id])
     award_for_completed_order(order)
     service_type = db.session.get(ServiceType, order.service_type_id)

@@ -21,6 +21,7 @@ from models.base import utcnow
 from notifications.outbox import commit_and_relay
 from service_hub.auth.regions import require_region
 from service_hub.auth.tokens import Principal
+from service_hub.coupons.rewards import grant_participation_rewards
 from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
 from service_hub.kpis.rollup import count_rating, count_rating_change
@@ -81,6 +82,10 @@ def create_review(
         ) from exc
     count_rating(review)
     _after_rating(review, order)
+    if photos:  # coupons: a review with photos may earn a participation reward
+        grant_participation_rewards(
+            "review_with_photos", resident_id, order.community_id, f"review:{review.id}"
+        )
     commit_and_relay()
     return review
 
