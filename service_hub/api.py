@@ -88,8 +88,8 @@ def init_api(app: Flask) -> ServiceHubApi:
 _DESCRIPTION = """Service Hub: neighbourhood-centric field service.
 
 Every error has one shape: `{"error": {"code", "message", "message_zh"?, "fields"?}}`.
-Bodies are JSON (`multipart/form-data` for file uploads; any other body is a 415); text may
-not hold NUL characters or unpaired surrogates (422).
+Bodies are JSON (`multipart/form-data` for file uploads; a body that is neither JSON nor a
+form is a 415); text may not hold NUL characters or unpaired surrogates (422).
 Lists are paginated with `page` and `page_size` (at most 100) and answer
 `{"items", "page", "page_size", "total"}`. Times are ISO 8601 with offset.
 """

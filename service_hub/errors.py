@@ -7,7 +7,7 @@ import logging
 
 import marshmallow as ma
 from flask import Flask, jsonify
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -172,6 +172,16 @@ def handle_unexpected(error: Exception):
         )
         response.headers["Retry-After"] = "5"
         return response, status
+    if isinstance(error, (DataError, OverflowError)):
+        # A value the database cannot hold (an id past its integer range, say): the input's
+        # fault, and the statement failed, so nothing was stored.
+        log.warning("value refused by the database: %s", getattr(error, "orig", error))
+        return error_response(
+            422,
+            "value_out_of_range",
+            "A value is out of the range the service can store.",
+            message_zh="参数超出允许范围",
+        )
     if isinstance(error, StaleDataError):
         # Someone changed the row between our read and our write; nothing was stored.
         return error_response(

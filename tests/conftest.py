@@ -104,7 +104,13 @@ def _clean(request, fake_wechat):
     yield
     if "app" not in request.fixturenames:
         return
-    application = request.getfixturevalue("app")
+    reset_backend(request.getfixturevalue("app"))
+
+
+def reset_backend(application) -> None:
+    """Empty what a test leaves behind: rate-limit counters, the cached WeChat token, queued
+    jobs (or the Redis test database) and every table. Also used by modules that build their
+    data once for many tests (tests/test_authz_matrix.py)."""
     from service_hub.ratelimit import EXTENSION_KEY
 
     application.extensions[EXTENSION_KEY].reset()

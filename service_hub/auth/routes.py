@@ -22,7 +22,9 @@ class WeChatLogin(MethodView):
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, response="UNAUTHORIZED", description="code invalid or used (40029)")
     @blp.alt_response(403, response="FORBIDDEN", description="user blocked by WeChat (40226)")
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="rate limited (45011)")
+    @blp.alt_response(
+        429, response="TOO_MANY_REQUESTS", description="rate limited: ours, or WeChat's (45011)"
+    )
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description="WeChat busy (-1)")
     @limit("login")
     def post(self, args):
@@ -35,6 +37,7 @@ class StaffLogin(MethodView):
     @blp.arguments(StaffLoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="rate limited")
     @limit("login")
     def post(self, args):
         """Engineers, managers and admins sign in with username (or phone) and password."""

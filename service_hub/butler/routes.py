@@ -104,7 +104,9 @@ def _engineer_id() -> int:
 class MyBindCodes(MethodView):
     @requires(blp, "engineer")
     @blp.response(201, BindCodeSchema)
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="`bind_codes_limit`")
+    @blp.alt_response(
+        429, response="TOO_MANY_REQUESTS", description="`bind_codes_limit`, or rate limited"
+    )
     @blp.alt_response(502, response="BAD_GATEWAY", description="`wechat_qr_failed`")
     @blp.alt_response(
         503, response="SERVICE_UNAVAILABLE", description="`wechat_qr_failed` (retry later)"
@@ -127,6 +129,7 @@ class Bind(MethodView):
     @blp.alt_response(404, response="NOT_FOUND", description="`bind_code_unknown`")
     @blp.alt_response(409, response="CONFLICT", description="`bind_code_used`, or `bind_conflict`")
     @blp.alt_response(410, response="GONE", description="`bind_code_expired`")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="rate limited")
     @blp.doc(description=BIND_RULES)
     @limit("bind")
     def post(self, args):

@@ -31,6 +31,7 @@ from service_hub.coupons.schemas import (
 )
 from service_hub.errors import InvalidInput, NotFound
 from service_hub.pagination import PageArgsSchema, page_schema, paginate
+from service_hub.ratelimit import limit
 
 blp = Blueprint(
     "coupons", __name__, description="Coupons that differ per community: campaigns and claims"
@@ -155,7 +156,9 @@ class Claim(MethodView):
     )
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="out of stock, limit, not open")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="rate limited")
     @blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
+    @limit("claim")
     def post(self, args, campaign_id: int):
         """Claim a coupon from campaign {campaign_id}: atomic against its stock and my limit."""
         coupon, created = service.claim(

@@ -91,6 +91,7 @@ class Uploads(MethodView):
         description="validation_error (no `file` field), not_an_image, or image_too_large "
         "(over MAX_UPLOAD_PIXELS, or a decompression bomb)",
     )
+    @blp.alt_response(429, schema=ErrorSchema, description="rate limited")
     @limit("upload")
     def post(self):
         """Upload an image; answers the URL to put in a question, answer or review.
