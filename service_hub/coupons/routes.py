@@ -6,7 +6,6 @@ claims a coupon *from a campaign*; the coupon issued has its own id (GET /me/cou
 that is what an order names as `coupon_id`.
 """
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -29,7 +28,8 @@ from service_hub.coupons.schemas import (
     RewardRuleCreateSchema,
     RewardRuleSchema,
 )
-from service_hub.errors import InvalidInput, NotFound
+from service_hub.errors import NotFound
+from service_hub.idempotency import idempotency_key, parameter
 from service_hub.pagination import PageArgsSchema, page_schema, paginate
 from service_hub.ratelimit import limit
 
@@ -37,22 +37,7 @@ blp = Blueprint(
     "coupons", __name__, description="Coupons that differ per community: campaigns and claims"
 )
 
-IDEMPOTENCY_PARAMETER = {
-    "in": "header",
-    "name": "Idempotency-Key",
-    "required": False,
-    "description": "a repeat returns the first coupon (≤64 chars)",
-    "schema": {"type": "string", "maxLength": 64},
-}
-
-
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 64:
-        raise InvalidInput(
-            "Idempotency-Key has 1 to 64 characters.", fields={"Idempotency-Key": ["length 1..64"]}
-        )
-    return key
+IDEMPOTENCY_PARAMETER = parameter("a repeat returns the first coupon")
 
 
 @blp.route("/coupon-campaigns")
@@ -162,7 +147,7 @@ class Claim(MethodView):
     def post(self, args, campaign_id: int):
         """Claim a coupon from campaign {campaign_id}: atomic against its stock and my limit."""
         coupon, created = service.claim(
-            current_principal().id, campaign_id, _idempotency_key(), args.get("community_id")
+            current_principal().id, campaign_id, idempotency_key(), args.get("community_id")
         )
         return coupon, 201 if created else 200
 

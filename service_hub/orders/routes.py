@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
 from service_hub.errors import InvalidInput, NotFound
+from service_hub.idempotency import idempotency_key, parameter
 from service_hub.orders import service
 from service_hub.orders.schemas import (
     OfferSchema,
@@ -18,22 +19,6 @@ from service_hub.orders.timeline import timeline
 from service_hub.pagination import PageArgsSchema, page_schema, paginate
 
 blp = Blueprint("orders", __name__, description="Service orders and their lifecycle")
-
-IDEMPOTENCY_HEADER = {
-    "Idempotency-Key": {
-        "description": "repeat-safe retries (≤64 chars)",
-        "schema": {"type": "string", "maxLength": 64},
-    }
-}
-
-
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 64:
-        raise InvalidInput(
-            "Idempotency-Key has 1 to 64 characters.", fields={"Idempotency-Key": ["length 1..64"]}
-        )
-    return key
 
 
 def _if_match() -> int | None:
@@ -62,16 +47,7 @@ class Orders(MethodView):
     )
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="coupon_in_use")
-    @blp.doc(
-        parameters=[
-            {
-                "in": "header",
-                "name": "Idempotency-Key",
-                "required": False,
-                "schema": {"type": "string", "maxLength": 64},
-            }
-        ]
-    )
+    @blp.doc(parameters=[parameter("a repeat returns the first order (200)")])
     def post(self, args):
         """Request a service in one of my communities; dispatch starts at once. Managers
         record phone or proactive orders for a resident (resident_id, source)."""
@@ -80,7 +56,7 @@ class Orders(MethodView):
             principal, args.pop("resident_id"), args.pop("source"), args["community_id"]
         )
         order, created = service.create_order(
-            resident_id, idempotency_key=_idempotency_key(), source=source, **args
+            resident_id, idempotency_key=idempotency_key(), source=source, **args
         )
         return _detail(order), 201 if created else 200
 
