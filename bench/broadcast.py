@@ -24,11 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.order_throughput import PG_URL, REDIS_URL, build  # noqa: E402
 from models import (  # noqa: E402
-    CommunityBinding,
     Delivery,
     InboxNotification,
-    Resident,
-    SubscriptionCredit,
 )
 from notifications import fanout, outbox  # noqa: E402
 from service_hub.extensions import db  # noqa: E402
@@ -40,21 +37,7 @@ def prepare(residents: int, fake: FakeWeChatServer):
     app = build("postgres-redis")
     app.config.update(WECHAT_API_BASE=fake.base_url, QUIET_HOURS="00:00-00:00")
     community_id = f.community(app, household_count=residents)
-    template = app.config["WECHAT_TEMPLATES"]["visit_announced"]
-    with app.app_context():
-        ids = db.session.scalars(
-            sa.insert(Resident).returning(Resident.id),
-            [{"openid": f"obench{n:022d}"} for n in range(residents)],
-        ).all()
-        db.session.execute(
-            sa.insert(CommunityBinding),
-            [{"resident_id": rid, "community_id": community_id} for rid in ids],
-        )
-        db.session.execute(
-            sa.insert(SubscriptionCredit),
-            [{"resident_id": rid, "template_id": template} for rid in ids],
-        )
-        db.session.commit()
+    f.subscription_credits(app, f.many_residents(app, community_id, residents), "visit_announced")
     return app, community_id
 
 

@@ -165,3 +165,46 @@ def engineer_auth(app, engineer_id: int) -> dict:
 def staff_auth(app, staff_id: int, role: str) -> dict:
     """Authorization header for a manager or admin."""
     return token(app, "staff", staff_id, role)
+
+
+def completed_order(
+    app,
+    client,
+    run_jobs,
+    community_id: int,
+    resident_id: int,
+    engineer_id: int,
+    service_id: int | None = None,
+) -> int:
+    """An order the resident requests through the API and the engineer completes."""
+    response = client.post(
+        "/api/v1/orders",
+        headers=resident_auth(app, resident_id),
+        json={
+            "community_id": community_id,
+            "service_type_id": service_id or service_type(app),
+            "preferred_engineer_id": engineer_id,
+        },
+    )
+    assert response.status_code == 201, response.json
+    order_id = response.json["id"]
+    run_jobs()
+    engineer = engineer_auth(app, engineer_id)
+    for action in ("accept", "en-route", "start", "complete"):
+        step = client.post(f"/api/v1/orders/{order_id}/{action}", headers=engineer, json={})
+        assert step.status_code == 200, (action, step.json)
+    run_jobs()
+    return order_id
+
+
+def subscription_credits(app, resident_ids: list[int], kind: str) -> None:
+    """One accepted subscribe prompt (one WeChat send) of `kind` for each resident."""
+    from models import SubscriptionCredit
+
+    with app.app_context():
+        template = app.config["WECHAT_TEMPLATES"][kind]
+        db.session.execute(
+            sa.insert(SubscriptionCredit),
+            [{"resident_id": rid, "template_id": template} for rid in resident_ids],
+        )
+        db.session.commit()

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import CommunityBinding, Delivery, InboxNotification, Resident, SubscriptionCredit
+from models import Delivery, InboxNotification
 from notifications import fanout, outbox
 from service_hub.extensions import db
 from tests import factories as f
@@ -19,21 +19,7 @@ RESIDENTS = 300
 
 def crowd(app, community_id: int) -> None:
     """RESIDENTS bound residents, each with one visit_announced credit."""
-    template = app.config["WECHAT_TEMPLATES"]["visit_announced"]
-    with app.app_context():
-        ids = db.session.scalars(
-            sa.insert(Resident).returning(Resident.id),
-            [{"openid": f"okill{n:023d}"} for n in range(RESIDENTS)],
-        ).all()
-        db.session.execute(
-            sa.insert(CommunityBinding),
-            [{"resident_id": rid, "community_id": community_id} for rid in ids],
-        )
-        db.session.execute(
-            sa.insert(SubscriptionCredit),
-            [{"resident_id": rid, "template_id": template} for rid in ids],
-        )
-        db.session.commit()
+    f.subscription_credits(app, f.many_residents(app, community_id, RESIDENTS), "visit_announced")
 
 
 @pytest.mark.parametrize("app", ["postgres-redis"], indirect=True)

@@ -45,16 +45,7 @@ def served(app, client, run_jobs):
     resident_id = f.resident(app, communities=(community_id,))
     engineer_id = f.engineer(app, communities=(community_id,))
     auth = f.resident_auth(app, resident_id)
-    order_id = client.post(
-        "/api/v1/orders",
-        headers=auth,
-        json={"community_id": community_id, "service_type_id": f.service_type(app)},
-    ).json["id"]
-    run_jobs()
-    engineer = f.engineer_auth(app, engineer_id)
-    for action in ("accept", "en-route", "start", "complete"):
-        client.post(f"/api/v1/orders/{order_id}/{action}", headers=engineer, json={})
-    run_jobs()
+    order_id = f.completed_order(app, client, run_jobs, community_id, resident_id, engineer_id)
     return SimpleNamespace(community=community_id, resident=resident_id, auth=auth, order=order_id)
 
 

@@ -9,28 +9,6 @@ from service_hub.extensions import db
 from tests import factories as f
 
 
-def complete_order(
-    app, client, run_jobs, community_id, resident_id, engineer_id, service_id
-) -> int:
-    auth = f.resident_auth(app, resident_id)
-    order_id = client.post(
-        "/api/v1/orders",
-        headers=auth,
-        json={
-            "community_id": community_id,
-            "service_type_id": service_id,
-            "preferred_engineer_id": engineer_id,
-        },
-    ).json["id"]
-    run_jobs()
-    engineer = f.engineer_auth(app, engineer_id)
-    for action in ("accept", "en-route", "start", "complete"):
-        response = client.post(f"/api/v1/orders/{order_id}/{action}", headers=engineer, json={})
-        assert response.status_code == 200, response.json
-    run_jobs()
-    return order_id
-
-
 def standings(app) -> list[tuple]:
     with app.app_context():
         return sorted(
@@ -53,16 +31,16 @@ def busy_history(app, client, run_jobs):
     residents = [f.resident(app, communities=(first, second)) for _ in range(3)]
     for n, resident_id in enumerate(residents):
         auth = f.resident_auth(app, resident_id)
-        order_id = complete_order(app, client, run_jobs, first, resident_id, good, service_id)
+        order_id = f.completed_order(app, client, run_jobs, first, resident_id, good, service_id)
         client.post(f"/api/v1/orders/{order_id}/review", headers=auth, json={"rating": 5})
         client.post(f"/api/v1/engineers/{good}/like", headers=auth)
-        order_id = complete_order(app, client, run_jobs, first, resident_id, poor, service_id)
+        order_id = f.completed_order(app, client, run_jobs, first, resident_id, poor, service_id)
         client.post(f"/api/v1/orders/{order_id}/review", headers=auth, json={"rating": 2})
         if n == 0:
             client.post(
                 f"/api/v1/orders/{order_id}/complain", headers=auth, json={"reason": "态度差"}
             )
-    complete_order(app, client, run_jobs, second, residents[0], good, service_id)
+    f.completed_order(app, client, run_jobs, second, residents[0], good, service_id)
     run_jobs()
     return first, good, poor
 
@@ -102,7 +80,7 @@ def test_a_hidden_review_leaves_the_standing(app, client, run_jobs):
     community_id = f.community(app)
     resident_id = f.resident(app, communities=(community_id,))
     engineer_id = f.engineer(app, communities=(community_id,))
-    order_id = complete_order(
+    order_id = f.completed_order(
         app, client, run_jobs, community_id, resident_id, engineer_id, f.service_type(app)
     )
     review_id = client.post(
