@@ -17,7 +17,6 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Delivery, NotificationOptOut, Resident, RuntimeFlag, SubscriptionCredit
 from models.base import utcnow
@@ -25,6 +24,7 @@ from notifications.fields import FieldRefused, wechat_data
 from notifications.templates import MARKETING, get_kind
 from service_hub.extensions import db
 from service_hub.jobqueue import job_queue
+from service_hub.sql import dialect_insert
 from service_hub.timefmt import local_zone
 from service_hub.wechat.access_token import access_token_provider
 from service_hub.wechat.client import WeChatError
@@ -62,11 +62,8 @@ def plan(
         }
         for rid in resident_ids
     ]
-    insert = (
-        postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    )
     stmt = (
-        insert(Delivery)
+        dialect_insert()(Delivery)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["resident_id", "kind", "event_key"])
         .returning(Delivery.id)

@@ -8,7 +8,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from service_hub.extensions import db
 
 
-def _insert_for_dialect():
+def dialect_insert():
+    """The bound backend's insert() (PostgreSQL or SQLite), which has ON CONFLICT."""
     dialect = db.session.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
@@ -17,7 +18,7 @@ def upsert_increment(model, key: dict, increments: dict[str, int], unique_column
     """INSERT the key row with `increments` as its counters, or add them to the existing row:
     one atomic statement, so concurrent increments never lose each other."""
     table = model.__table__
-    stmt = _insert_for_dialect()(model).values({**key, **increments})
+    stmt = dialect_insert()(model).values({**key, **increments})
     return db.session.execute(
         stmt.on_conflict_do_update(
             index_elements=unique_columns,
@@ -31,9 +32,7 @@ def insert_ignoring_duplicates(model, rows: list[dict], unique_columns: list[str
     if not rows:
         return 0
     stmt = (
-        _insert_for_dialect()(model)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=unique_columns)
+        dialect_insert()(model).values(rows).on_conflict_do_nothing(index_elements=unique_columns)
     )
     result = db.session.execute(stmt.returning(sa.literal_column("1")))
     return len(result.all())
