@@ -15,3 +15,7 @@ max_requests = 5000  # recycle workers now and then, with jitter so they do not 
 max_requests_jitter = 500
 accesslog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+# gunicorn's control socket (for `gunicornc`) defaults to one path per user per host, and a
+# starting arbiter unlinks whatever is there: a second deployment on the host would take over
+# (and on exit delete) the first one's socket. Keep it inside this deployment instead.
+control_socket = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gunicorn.ctl")
