@@ -1,5 +1,8 @@
 """KPI rollups: kept as events happen, rebuildable, read by region."""
 
+import csv
+import io
+
 import pytest
 import sqlalchemy as sa
 
@@ -157,6 +160,14 @@ def test_the_table_exports_csv(app, client, run_jobs, month):
     lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0].startswith("community_id,community_name,tier,month")
     assert len(lines) == 2
+
+
+def test_a_community_name_that_is_a_formula_is_exported_as_text(app, client, month):
+    f.community(app, name="=cmd|' /C calc'!A0")
+    manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
+    response = client.get(f"/api/v1/kpis/communities?month={month}&format=csv", headers=manager)
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [row["community_name"] for row in rows] == ["'=cmd|' /C calc'!A0"]
 
 
 def test_a_sharp_drop_in_orders_is_a_health_warning():

@@ -1,6 +1,5 @@
 """Managers' KPI table (JSON or CSV) and one community's series."""
 
-import csv
 import io
 
 import marshmallow as ma
@@ -9,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from models.base import utcnow
+from service_hub import csv_export
 from service_hub.auth.access import current_principal, requires
 from service_hub.extensions import db
 from service_hub.kpis import queries
@@ -100,7 +100,7 @@ def _csv(stmt, convert) -> Response:
     columns = list(KpiRowSchema().fields)
     out = io.StringIO()
     out.write("\ufeff")  # so spreadsheet programs read the Chinese names as UTF-8
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer = csv_export.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in db.session.execute(stmt.limit(CSV_MAX_ROWS)):
         item = convert(*row)
