@@ -54,11 +54,22 @@ class Booking(db.Model):
     __tablename__ = "booking"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit.id"))
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit.id"), index=True)
     slot_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_slot.id"), index=True)
     resident_id: Mapped[int] = mapped_column(sa.ForeignKey("resident.id"), index=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_order.id"), unique=True)
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (sa.UniqueConstraint("visit_id", "resident_id"),)
+    __table_args__ = (
+        # One live booking per resident per visit; cancelled bookings stay as history, so a
+        # resident who cancelled may book the same visit again.
+        sa.Index(
+            "uq_booking_active_visit_resident",
+            "visit_id",
+            "resident_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
+        ),
+    )

@@ -153,6 +153,13 @@ def _is_connection_error(error: OperationalError) -> bool:
     )
 
 
+def is_transient_conflict(error: OperationalError) -> bool:
+    """Deadlock or serialisation failure (PostgreSQL SQLSTATE 40P01, 40001), or SQLite busy."""
+    if getattr(error.orig, "sqlstate", None) in ("40001", "40P01"):
+        return True
+    return "database is locked" in str(error.orig).lower()
+
+
 def handle_unexpected(error: Exception):
     """Never show a stack trace: log it and answer with a plain 500."""
     if isinstance(error, HTTPException):
@@ -181,6 +188,16 @@ def handle_unexpected(error: Exception):
             "value_out_of_range",
             "A value is out of the range the service can store.",
             message_zh="参数超出允许范围",
+        )
+    if isinstance(error, OperationalError) and is_transient_conflict(error):
+        # A deadlock or serialisation failure that no rule retried: the transaction was
+        # rolled back, so nothing was stored; the client may simply try again.
+        log.warning("transaction lost a race: %s", error.orig)
+        return error_response(
+            409,
+            "concurrent_update",
+            "Too many simultaneous changes of the same record; try again.",
+            message_zh="操作过于频繁，请稍后重试",
         )
     if isinstance(error, StaleDataError):
         # Someone changed the row between our read and our write; nothing was stored.

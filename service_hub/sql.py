@@ -1,10 +1,14 @@
-"""Small SQL helpers that need the dialect: insert-or-ignore on a unique key."""
+"""Small SQL helpers: insert-or-ignore on a unique key (needs the dialect), a portable row
+lock, and a bounded retry of transactions that lost a race (deadlock, serialisation)."""
 
 from __future__ import annotations
+
+import functools
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from service_hub.errors import Conflict, is_transient_conflict
 from service_hub.extensions import db
 
 
@@ -36,3 +40,46 @@ def insert_ignoring_duplicates(model, rows: list[dict], unique_columns: list[str
     )
     result = db.session.execute(stmt.returning(sa.literal_column("1")))
     return len(result.all())
+
+
+def lock_row(model, row_id: int) -> bool:
+    """Take the write lock on one row for the rest of the transaction; False if it is gone.
+
+    A no-op UPDATE rather than SELECT … FOR UPDATE, because it locks on both backends: a row
+    lock on PostgreSQL, the database's write lock on SQLite (which has no FOR UPDATE). Every
+    rule that keeps a counter on a parent row takes this lock first, so concurrent changes of
+    the same parent run one after another, always in the same order (parent, then children),
+    and cannot deadlock on each other.
+    """
+    primary_key = model.__table__.c.id
+    return bool(
+        db.session.execute(
+            sa.update(model.__table__).where(primary_key == row_id).values(id=primary_key)
+        ).rowcount
+    )
+
+
+TRANSIENT_ATTEMPTS = 3
+
+
+def retry_transient(fn):
+    """Decorator for a rule that runs and commits one transaction: on a deadlock or
+    serialisation failure, roll back and run it again, at most TRANSIENT_ATTEMPTS times in
+    all; then the caller gets a 409 (never a 500). No recursion, no unbounded loop."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        for _ in range(TRANSIENT_ATTEMPTS):
+            try:
+                return fn(*args, **kwargs)
+            except sa.exc.OperationalError as error:
+                if not is_transient_conflict(error):
+                    raise
+                db.session.rollback()
+        raise Conflict(
+            "Too many simultaneous changes of the same record; try again.",
+            code="concurrent_update",
+            message_zh="操作过于频繁，请稍后重试",
+        )
+
+    return wrapper

@@ -135,3 +135,28 @@ def test_capacity_holds_under_parallel_sign_ups(app, client, manager):
         )
     assert active == 50
     assert client.get(f"/api/v1/activities/{activity_id}").json["signed_up"] == 50
+
+
+def test_parallel_sign_up_and_cancel_keep_the_counter_equal_to_the_places(app, client, manager):
+    community_id = f.community(app)
+    activity_id = create(client, manager, community_id, capacity=5).json["id"]
+    auth = f.resident_auth(app, f.resident(app, communities=(community_id,)))
+    url = f"/api/v1/activities/{activity_id}/signups"
+
+    def toggle(n: int) -> int:
+        own = app.test_client()
+        if n % 2 == 0:
+            return own.post(url, headers=auth).status_code
+        return own.delete(f"{url}/me", headers=auth).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(toggle, range(40)))
+    assert not [s for s in statuses if s >= 500]
+    with app.app_context():
+        live = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                ActivitySignup.activity_id == activity_id,
+                ActivitySignup.status.in_(("active", "attended")),
+            )
+        )
+    assert client.get(f"/api/v1/activities/{activity_id}").json["signed_up"] == live

@@ -4,8 +4,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
-from models import ServiceOrder
+from models import Booking, ServiceOrder
 from models.base import utcnow
 from service_hub.extensions import db
 from tests import factories as f
@@ -162,3 +163,58 @@ def test_slot_capacity_holds_under_parallel_bookings(app, client, world):
     assert (statuses.count(201), statuses.count(409)) == (5, 35)
     [listed] = client.get(f"/api/v1/communities/{world['community']}/visits").json["items"]
     assert listed["slots"][0]["booked"] == 5
+
+
+def cancel_booking(app, client, visit, resident_id):
+    return client.delete(
+        f"/api/v1/visits/{visit['id']}/bookings/me", headers=f.resident_auth(app, resident_id)
+    )
+
+
+def test_a_resident_who_cancelled_may_book_the_same_visit_again(app, client, world):
+    visit = announce(app, client, world).json
+    resident_id = f.resident(app, communities=(world["community"],))
+    first = book(app, client, visit, resident_id, world)
+    assert cancel_booking(app, client, visit, resident_id).status_code == 204
+    again = book(app, client, visit, resident_id, world)
+    assert (again.status_code, again.json["id"] != first.json["id"]) == (201, True)
+
+
+def test_a_residents_parallel_bookings_of_one_visit_make_one_booking(app, client, world):
+    visit = announce(app, client, world, capacity=1, slots=2).json
+    resident_id = f.resident(app, communities=(world["community"],))
+
+    def attempt(slot: int):
+        response = book(app, app.test_client(), visit, resident_id, world, slot=slot)
+        return response.status_code, response.json.get("id")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(attempt, [0, 1] * 4))
+    assert sorted(status for status, _ in results) == [200] * 7 + [201]
+    assert len({booking_id for _, booking_id in results}) == 1
+
+
+def test_slot_counters_equal_the_bookings_after_parallel_booking_and_cancelling(app, client, world):
+    visit = announce(app, client, world, capacity=3, slots=1).json
+    residents = f.many_residents(app, world["community"], 6)
+
+    def churn(resident_id: int) -> list[int]:
+        own = app.test_client()
+        return [
+            book(app, own, visit, resident_id, world).status_code
+            if n % 2 == 0
+            else cancel_booking(app, own, visit, resident_id).status_code
+            for n in range(6)
+        ]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = [s for run in pool.map(churn, residents) for s in run]
+    assert not [s for s in statuses if s >= 500]
+    with app.app_context():
+        active = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Booking.slot_id == visit["slots"][0]["id"], Booking.status == "active"
+            )
+        )
+    [listed] = client.get(f"/api/v1/communities/{world['community']}/visits").json["items"]
+    assert listed["slots"][0]["booked"] == active

@@ -1,8 +1,10 @@
 """Activity rules: managers create them for communities, residents of those sign up once.
 
-Capacity holds under any concurrency because a place is taken by one conditional UPDATE
-(`signed_up = signed_up + 1 WHERE signed_up < capacity`) in the same transaction as the
-sign-up row, and the database checks 0 ≤ signed_up ≤ capacity as well.
+Capacity holds under any concurrency and `signed_up` always equals the live sign-ups: every
+change of an activity's sign-ups first takes the activity's row lock (service_hub/sql.py
+`lock_row`), checks capacity by counting the live rows, and sets the counter from them in the
+same transaction; the database checks 0 ≤ signed_up ≤ capacity as well. One place per
+resident is a unique key; deadlocks and serialisation failures are retried, then 409.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from models import Activity, ActivityCommunity, ActivitySignup, Community, CommunityBinding
 from models.base import utcnow
@@ -21,6 +22,7 @@ from service_hub.communities.service import get_community
 from service_hub.coupons.rewards import reward_activity_attendance
 from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
+from service_hub.sql import lock_row, retry_transient
 
 MAX_COMMUNITIES_PER_ACTIVITY = 200
 # Attendance can be taken from this long before an activity starts (check-in at the door).
@@ -130,17 +132,38 @@ def _bound_to_activity(resident_id: int, activity_id: int) -> bool:
     )
 
 
-def sign_up(resident_id: int, activity_id: int) -> tuple[ActivitySignup, bool]:
-    """Take a place; a repeat returns the existing place. Returns (signup, created)."""
-    activity = get_activity(activity_id)
-    existing = db.session.scalar(
-        sa.select(ActivitySignup).where(
-            ActivitySignup.activity_id == activity_id, ActivitySignup.resident_id == resident_id
-        )
+LIVE_SIGNUP = ("active", "attended")
+
+
+def _recount(activity_id: int) -> None:
+    """Set the activity's counter from its live sign-ups (caller holds the activity's lock)."""
+    live = (
+        sa.select(sa.func.count())
+        .select_from(ActivitySignup)
+        .where(ActivitySignup.activity_id == activity_id, ActivitySignup.status.in_(LIVE_SIGNUP))
+        .scalar_subquery()
     )
-    if existing is not None and existing.status in ("active", "attended"):
+    db.session.execute(sa.update(Activity).where(Activity.id == activity_id).values(signed_up=live))
+
+
+@retry_transient
+def sign_up(resident_id: int, activity_id: int) -> tuple[ActivitySignup, bool]:
+    """Take a place; a repeat returns the existing place. Returns (signup, created).
+
+    The activity's row lock comes first, so sign-ups and cancellations of one activity run
+    one after another; the counter is then set from the live rows, never moved by ±1."""
+    activity = get_activity(activity_id)
+    lock_row(Activity, activity_id)
+    existing = db.session.scalar(
+        sa.select(ActivitySignup)
+        .where(ActivitySignup.activity_id == activity_id, ActivitySignup.resident_id == resident_id)
+        .execution_options(populate_existing=True)
+    )
+    if existing is not None and existing.status in LIVE_SIGNUP:
+        db.session.rollback()
         return existing, False
     if not _bound_to_activity(resident_id, activity_id):
+        db.session.rollback()
         raise Forbidden(
             "This activity is for residents of other communities.",
             code="not_bound",
@@ -148,17 +171,18 @@ def sign_up(resident_id: int, activity_id: int) -> tuple[ActivitySignup, bool]:
         )
     now = utcnow()
     if activity.status != "open" or not activity.signup_opens_at <= now < activity.signup_closes_at:
+        db.session.rollback()
         raise Conflict(
             "Sign-up is not open for this activity.",
             code="signup_closed",
             message_zh="当前不在报名时间内",
         )
-    taken = db.session.execute(
-        sa.update(Activity)
-        .where(Activity.id == activity_id, Activity.signed_up < Activity.capacity)
-        .values(signed_up=Activity.signed_up + 1)
-    ).rowcount
-    if not taken:
+    live = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ActivitySignup)
+        .where(ActivitySignup.activity_id == activity_id, ActivitySignup.status.in_(LIVE_SIGNUP))
+    )
+    if live >= activity.capacity:
         db.session.rollback()
         raise Conflict("The activity is full.", code="activity_full", message_zh="名额已满")
     if existing is not None:
@@ -167,19 +191,18 @@ def sign_up(resident_id: int, activity_id: int) -> tuple[ActivitySignup, bool]:
     else:
         signup = ActivitySignup(activity_id=activity_id, resident_id=resident_id)
         db.session.add(signup)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same resident signed up twice at once; the other request holds the place.
-        db.session.rollback()
-        return sign_up(resident_id, activity_id)[0], False
+    db.session.flush()
+    _recount(activity_id)
+    db.session.commit()
     return signup, True
 
 
+@retry_transient
 def cancel_signup(resident_id: int, activity_id: int) -> None:
     """Give the place back; cancelling when not signed up is harmless."""
     get_activity(activity_id)
-    cancelled = db.session.execute(
+    lock_row(Activity, activity_id)
+    db.session.execute(
         sa.update(ActivitySignup)
         .where(
             ActivitySignup.activity_id == activity_id,
@@ -187,13 +210,8 @@ def cancel_signup(resident_id: int, activity_id: int) -> None:
             ActivitySignup.status == "active",
         )
         .values(status="cancelled", updated_at=utcnow())
-    ).rowcount
-    if cancelled:
-        db.session.execute(
-            sa.update(Activity)
-            .where(Activity.id == activity_id)
-            .values(signed_up=Activity.signed_up - 1)
-        )
+    )
+    _recount(activity_id)
     db.session.commit()
 
 

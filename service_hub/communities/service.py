@@ -13,6 +13,7 @@ from models import (
     CommunityBinding,
     Engineer,
     EngineerCommunity,
+    Resident,
     ServiceType,
     Visit,
 )
@@ -20,6 +21,7 @@ from models.base import utcnow
 from notifications.outbox import commit_and_relay
 from service_hub.errors import Conflict, NotFound
 from service_hub.extensions import db
+from service_hub.sql import lock_row, retry_transient
 
 
 def get_community(community_id: int) -> Community:
@@ -99,22 +101,35 @@ def is_bound(resident_id: int, community_id: int) -> bool:
     )
 
 
-def bind(resident_id: int, community_id: int) -> tuple[CommunityBinding, bool]:
-    """Bind a resident to a community; a repeat is harmless. Returns (binding, created)."""
-    get_community(community_id)
-    existing = db.session.scalar(
-        sa.select(CommunityBinding).where(
+def _binding(resident_id: int, community_id: int) -> CommunityBinding | None:
+    return db.session.scalar(
+        sa.select(CommunityBinding)
+        .where(
             CommunityBinding.resident_id == resident_id,
             CommunityBinding.community_id == community_id,
         )
+        .execution_options(populate_existing=True)
     )
+
+
+@retry_transient
+def bind(resident_id: int, community_id: int) -> tuple[CommunityBinding, bool]:
+    """Bind a resident to a community; a repeat is harmless. Returns (binding, created).
+
+    The resident's row lock comes first, so parallel binds of one resident run one after
+    another and the limit on bindings holds."""
+    get_community(community_id)
+    lock_row(Resident, resident_id)
+    existing = _binding(resident_id, community_id)
     if existing:
+        db.session.rollback()
         return existing, False
     limit = current_app.config["MAX_COMMUNITIES_PER_RESIDENT"]
     count = db.session.scalar(
         sa.select(sa.func.count()).where(CommunityBinding.resident_id == resident_id)
     )
     if count >= limit:
+        db.session.rollback()
         raise Conflict(
             f"A resident may bind at most {limit} communities.",
             code="too_many_communities",
@@ -129,9 +144,16 @@ def bind(resident_id: int, community_id: int) -> tuple[CommunityBinding, bool]:
             grant_participation_rewards("first_community_bound", resident_id, community_id, "1")
         commit_and_relay()  # relays the reward's notice, if any
     except IntegrityError:
-        # The same bind raced with itself: the other request created it.
+        # Only if the lock was bypassed: the database's unique key decides, once.
         db.session.rollback()
-        return bind(resident_id, community_id)[0], False
+        existing = _binding(resident_id, community_id)
+        if existing is None:
+            raise Conflict(
+                "Another binding of yours was being made at the same moment; try again.",
+                code="bind_conflict",
+                message_zh="操作过于频繁，请重试",
+            ) from None
+        return existing, False
     return binding, True
 
 

@@ -1,8 +1,11 @@
 """Visit rules: an engineer schedules a visit with slots, the community hears of it, and
 residents book a slot, which creates an order already assigned to that engineer.
 
-A slot's `booked` counter moves by one conditional UPDATE in the booking's transaction, so
-capacity holds under any concurrency; one booking per resident per visit is a unique key.
+Every change of a visit's bookings first takes the visit's row lock (service_hub/sql.py
+`lock_row`), then checks capacity by counting the slot's active bookings and sets the slot's
+`booked` from them, so capacity holds under any concurrency and the counter always equals the
+rows. One *active* booking per resident per visit is a partial unique index: a resident who
+cancelled may book the same visit again.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from service_hub.communities.service import get_community, is_bound
 from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
 from service_hub.orders.timeline import Actor, move, record_event
-from service_hub.timefmt import local_zone
+from service_hub.sql import lock_row, retry_transient
+from service_hub.timefmt import local_datetime_text
 from service_hub.uploads.storage import validate_photo_urls
 
 MAX_SLOTS = 24
@@ -92,7 +96,7 @@ def schedule_visit(
             "visit_id": visit.id,
             "engineer_name": engineer.name,
             "community_name": community.name,
-            "local_start": starts_at.astimezone(local_zone()).strftime("%m月%d日 %H:%M"),
+            "local_start": starts_at.astimezone(__import__("service_hub.timefmt").timefmt.local_zone()).strftime("%m月%d日 %H:%M"),
         },
     )
     return visit
@@ -218,6 +222,30 @@ def _check_service(visit: Visit, service_type_id: int) -> ServiceType:
     return service_type
 
 
+def _active_booking(resident_id: int, visit_id: int) -> Booking | None:
+    return db.session.scalar(
+        sa.select(Booking)
+        .where(
+            Booking.visit_id == visit_id,
+            Booking.resident_id == resident_id,
+            Booking.status == "active",
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+def _recount_slot(slot_id: int) -> None:
+    """Set the slot's counter from its active bookings (caller holds the visit's lock)."""
+    live = (
+        sa.select(sa.func.count())
+        .select_from(Booking)
+        .where(Booking.slot_id == slot_id, Booking.status == "active")
+        .scalar_subquery()
+    )
+    db.session.execute(sa.update(VisitSlot).where(VisitSlot.id == slot_id).values(booked=live))
+
+
+@retry_transient
 def book(
     resident_id: int,
     visit_id: int,
@@ -228,17 +256,12 @@ def book(
     photos: list[str] = (),
 ) -> tuple[Booking, bool]:
     """Book a slot; creates an order assigned to the visiting engineer. A repeat (the same
-    resident, the same visit) returns the first booking. Returns (booking, created)."""
+    resident, the same visit, while the booking is active) returns the first booking; after
+    a cancellation the resident may book again. Returns (booking, created).
+
+    The visit's row lock comes first, so bookings and cancellations on one visit run one
+    after another; slot counters are set from the active bookings, never moved by ±1."""
     visit = _get_visit(visit_id)
-    existing = db.session.scalar(
-        sa.select(Booking).where(
-            Booking.visit_id == visit_id,
-            Booking.resident_id == resident_id,
-            Booking.status == "active",
-        )
-    )
-    if existing is not None:
-        return existing, False
     if not is_bound(resident_id, visit.community_id):
         raise Forbidden(
             "Bind the community before booking its visits.",
@@ -248,18 +271,24 @@ def book(
     slot = db.session.get(VisitSlot, slot_id)
     if slot is None or slot.visit_id != visit_id:
         raise NotFound(f"No slot {slot_id} on this visit.", code="slot_not_found")
+    lock_row(Visit, visit_id)
+    existing = _active_booking(resident_id, visit_id)
+    if existing is not None:
+        db.session.rollback()
+        return existing, False
     if visit.status != "scheduled" or slot.starts_at <= utcnow():
+        db.session.rollback()
         raise Conflict(
             "This slot can no longer be booked.", code="slot_closed", message_zh="该时段已不可预约"
         )
     _check_service(visit, service_type_id)
     photos = validate_photo_urls(list(photos))
-    taken = db.session.execute(
-        sa.update(VisitSlot)
-        .where(VisitSlot.id == slot_id, VisitSlot.booked < VisitSlot.capacity)
-        .values(booked=VisitSlot.booked + 1)
-    ).rowcount
-    if not taken:
+    live = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Booking)
+        .where(Booking.slot_id == slot_id, Booking.status == "active")
+    )
+    if live >= slot.capacity:
         db.session.rollback()
         raise Conflict("This slot is full.", code="slot_full", message_zh="该时段已约满")
     order = ServiceOrder(
@@ -293,11 +322,17 @@ def book(
     try:
         db.session.flush()
     except IntegrityError:
-        # The same resident booked this visit twice at once: the other booking stands.
+        # Only if the lock was bypassed: the database's unique key decides, once.
         db.session.rollback()
-        return book(
-            resident_id, visit_id, slot_id, service_type_id, description=description, photos=photos
-        )[0], False
+        existing = _active_booking(resident_id, visit_id)
+        if existing is None:
+            raise Conflict(
+                "Another booking of yours was being made at the same moment; try again.",
+                code="booking_conflict",
+                message_zh="操作过于频繁，请重试",
+            ) from None
+        return existing, False
+    _recount_slot(slot_id)
     commit_and_relay()
     return booking, True
 
@@ -309,12 +344,10 @@ def release_booking(order: ServiceOrder) -> None:
     )
     if booking is None:
         return
+    lock_row(Visit, booking.visit_id)
     booking.status = "cancelled"
-    db.session.execute(
-        sa.update(VisitSlot)
-        .where(VisitSlot.id == booking.slot_id)
-        .values(booked=VisitSlot.booked - 1)
-    )
+    db.session.flush()
+    _recount_slot(booking.slot_id)
 
 
 def my_booking_order(resident_id: int, visit_id: int) -> int:
