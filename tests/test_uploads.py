@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from PIL import Image
+from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 from models import Upload
 from service_hub.errors import InvalidInput
@@ -83,20 +83,21 @@ def assert_nothing_stored(app, folder: Path) -> None:
 def test_an_image_is_stored_with_its_type_and_dimensions(
     client, auth, upload_dir, fmt, content_type, extension
 ):
-    data = image_bytes(fmt, size=(64, 48))
-    response = post_file(client, auth, data, filename="whatever.bin")
+    response = post_file(client, auth, image_bytes(fmt, size=(64, 48)), filename="whatever.bin")
     assert response.status_code == 201
-    sha = hashlib.sha256(data).hexdigest()
+    [path] = stored_files(upload_dir)
+    stored = path.read_bytes()
+    sha = hashlib.sha256(stored).hexdigest()
+    assert path == upload_dir / sha[:2] / f"{sha}.{extension}"
     assert response.json == {
         "id": response.json["id"],
         "url": f"/media/{sha}.{extension}",
         "content_type": content_type,
         "width": 64,
         "height": 48,
-        "size_bytes": len(data),
+        "size_bytes": len(stored),
         "sha256": sha,
     }
-    assert (upload_dir / sha[:2] / f"{sha}.{extension}").read_bytes() == data
 
 
 def test_the_same_bytes_uploaded_twice_have_one_url_one_file_and_one_row(
@@ -233,19 +234,20 @@ def test_a_lost_insert_race_answers_the_winners_upload(app, auth, monkeypatch):
 def test_a_file_lost_from_disk_is_restored_by_uploading_it_again(client, auth, upload_dir):
     data = image_bytes()
     url = post_file(client, auth, data).json["url"]
-    for path in stored_files(upload_dir):
-        path.unlink()
+    [path] = stored_files(upload_dir)
+    stored = path.read_bytes()
+    path.unlink()
     assert client.get(url).status_code == 404
     assert post_file(client, auth, data).status_code == 200
-    assert client.get(url).data == data
+    assert client.get(url).data == stored
 
 
-def test_an_uploaded_image_is_served_with_its_bytes_and_type(client, auth):
-    data = image_bytes("WEBP")
-    url = post_file(client, auth, data).json["url"]
+def test_an_uploaded_image_is_served_with_its_bytes_and_type(client, auth, upload_dir):
+    url = post_file(client, auth, image_bytes("WEBP")).json["url"]
+    [path] = stored_files(upload_dir)
     response = client.get(url)
     assert response.status_code == 200
-    assert response.data == data
+    assert response.data == path.read_bytes()
     assert response.headers["Content-Type"] == "image/webp"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "immutable" in response.headers["Cache-Control"]
@@ -327,3 +329,136 @@ def test_the_upload_is_documented_as_a_multipart_file(client):
     assert schema["properties"]["file"] == {**schema["properties"]["file"], "format": "binary"}
     assert schema["required"] == ["file"]
     assert {"200", "201", "401", "413", "422"} <= set(operation["responses"])
+
+
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
+    b'syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+    b'exif:GPSLatitude="31,11.4N" exif:GPSLongitude="121,26.4E"/></rdf:RDF></x:xmpmeta>'
+)
+
+
+def exif_with_gps(orientation: int = 1) -> Image.Exif:
+    """EXIF as a phone writes it: where the photo was taken, and which way is up."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.Base.Model] = "Phone 15"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (31.0, 11.0, 24.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (121.0, 26.0, 24.0)
+    return exif
+
+
+def phone_photo(orientation: int = 6) -> bytes:
+    """A 40×20 JPEG, red on the left and blue on the right as the sensor saw it, with GPS
+    EXIF, an orientation tag (6: turn 90° clockwise to view), XMP and a comment."""
+    picture = Image.new("RGB", (40, 20), "blue")
+    picture.paste("red", (0, 0, 20, 20))
+    buffer = io.BytesIO()
+    picture.save(
+        buffer, "JPEG", exif=exif_with_gps(orientation), xmp=XMP, comment="家里", quality=95
+    )
+    return buffer.getvalue()
+
+
+def stored_image(upload_dir: Path) -> Image.Image:
+    [path] = stored_files(upload_dir)
+    image = Image.open(path)
+    image.load()
+    return image
+
+
+def test_a_photo_is_stored_without_its_exif_xmp_or_comment(client, auth, upload_dir):
+    assert Image.open(io.BytesIO(phone_photo())).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    assert post_file(client, auth, phone_photo(), filename="photo.jpg").status_code == 201
+    stored = stored_image(upload_dir)
+    assert dict(stored.getexif()) == {}
+    assert not {"exif", "xmp", "comment"} & set(stored.info)
+    [path] = stored_files(upload_dir)
+    assert b"GPSLatitude" not in path.read_bytes()
+
+
+def test_a_photo_is_stored_turned_the_way_its_orientation_tag_said(client, auth, upload_dir):
+    response = post_file(client, auth, phone_photo(orientation=6), filename="photo.jpg")
+    assert (response.json["width"], response.json["height"]) == (20, 40)
+    stored = stored_image(upload_dir).convert("RGB")
+    assert stored.size == (20, 40)
+    red, green, blue = stored.getpixel((10, 10))  # the sensor's left is the viewer's top
+    assert red > 200 and blue < 60
+    red, green, blue = stored.getpixel((10, 30))
+    assert blue > 200 and red < 60
+
+
+def test_an_upload_is_named_by_the_hash_of_the_bytes_stored(client, auth, upload_dir):
+    data = phone_photo()
+    body = post_file(client, auth, data, filename="photo.jpg").json
+    [path] = stored_files(upload_dir)
+    stored = path.read_bytes()
+    assert stored != data
+    assert body["sha256"] == hashlib.sha256(stored).hexdigest() == path.name.split(".")[0]
+    assert body["url"] == f"/media/{body['sha256']}.jpg"
+    assert body["size_bytes"] == len(stored)
+    assert client.get(body["url"]).data == stored
+
+
+def _png_with_metadata() -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Location", "上海市徐汇区某小区 3 号楼")
+    info.add_itxt("XML:com.adobe.xmp", XMP.decode())
+    buffer = io.BytesIO()
+    Image.new("RGBA", (30, 20), "teal").save(buffer, "PNG", pnginfo=info, exif=exif_with_gps())
+    return buffer.getvalue()
+
+
+def _webp_with_metadata() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 20), "teal").save(buffer, "WEBP", exif=exif_with_gps(), xmp=XMP)
+    return buffer.getvalue()
+
+
+def _gif_with_metadata() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("P", (30, 20), 3).save(buffer, "GIF", comment="上海市徐汇区某小区 3 号楼")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("make", [_png_with_metadata, _webp_with_metadata, _gif_with_metadata])
+def test_every_format_is_stored_without_metadata(client, auth, upload_dir, make):
+    assert post_file(client, auth, make()).status_code == 201
+    stored = stored_image(upload_dir)
+    assert dict(stored.getexif()) == {}
+    assert not {"exif", "xmp", "XML:com.adobe.xmp", "comment", "Location"} & set(stored.info)
+    [path] = stored_files(upload_dir)
+    assert "上海".encode() not in path.read_bytes()
+    assert b"GPSLatitude" not in path.read_bytes()
+
+
+def test_an_animation_is_stored_with_every_frame_and_its_timing(client, auth, upload_dir):
+    frames = [Image.new("RGB", (20, 20), colour) for colour in ("red", "green", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer, "GIF", save_all=True, append_images=frames[1:], duration=[100, 200, 300], loop=0
+    )
+    assert post_file(client, auth, buffer.getvalue(), filename="anim.gif").status_code == 201
+    stored = stored_image(upload_dir)
+    assert stored.n_frames == 3
+    durations = []
+    for index in range(3):
+        stored.seek(index)
+        durations.append(stored.info["duration"])
+        assert stored.convert("RGB").getpixel((10, 10)) == frames[index].getpixel((10, 10))
+    assert durations == [100, 200, 300]
+    assert stored.info["loop"] == 0
+
+
+@pytest.mark.parametrize(("profile", "kept"), [("sRGB", False), ("XYZ", True)])
+def test_a_colour_profile_is_kept_only_when_the_colours_need_it(
+    client, auth, upload_dir, profile, kept
+):
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile(profile)).tobytes()
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 20), "teal").save(buffer, "JPEG", icc_profile=icc)
+    assert post_file(client, auth, buffer.getvalue(), filename="photo.jpg").status_code == 201
+    assert stored_image(upload_dir).info.get("icc_profile") == (icc if kept else None)

@@ -22,7 +22,7 @@ ACCEPTED_FORMATS: dict[str, tuple[str, str]] = {
 }
 CONTENT_TYPES: dict[str, str] = {ext: ctype for ctype, ext in ACCEPTED_FORMATS.values()}
 # The openers to try; Pillow's JPEG opener is the one that returns MPO images.
-_OPENERS = ("JPEG", "PNG", "WEBP", "GIF")
+OPENERS = ("JPEG", "PNG", "WEBP", "GIF")
 
 
 class UploadTooLarge(AppError):
@@ -89,7 +89,8 @@ def read_limited(stream: BinaryIO, max_bytes: int) -> bytes:
     return data
 
 
-def _not_an_image() -> NotAnImage:
+def not_an_image() -> NotAnImage:
+    """The refusal of bytes that are not a whole image we accept."""
     return NotAnImage(
         "The file is not a complete JPEG, PNG, WebP or GIF image.",
         message_zh="请上传 JPG、PNG、WebP 或 GIF 图片",
@@ -124,12 +125,12 @@ def check_image(data: bytes, max_pixels: int) -> CheckedImage:
         # what enforces the limit, this only keeps the warning from passing silently.)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(BytesIO(data), formats=_OPENERS) as image:
+            with Image.open(BytesIO(data), formats=OPENERS) as image:
                 size = image.size
                 if size[0] * size[1] > max_pixels:
                     raise _too_many_pixels(max_pixels, size)
                 image.verify()
-            with Image.open(BytesIO(data), formats=_OPENERS) as image:
+            with Image.open(BytesIO(data), formats=OPENERS) as image:
                 image_format = image.format or ""
                 # Viewers play every frame of a GIF, APNG or WebP, but show only the first
                 # picture of an MPO (a phone JPEG with extra pictures).
@@ -146,9 +147,9 @@ def check_image(data: bytes, max_pixels: int) -> CheckedImage:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_many_pixels(max_pixels) from exc
     except Exception as exc:  # untrusted bytes: any parser failure means "not an image"
-        raise _not_an_image() from exc
+        raise not_an_image() from exc
     if image_format not in ACCEPTED_FORMATS:
-        raise _not_an_image()
+        raise not_an_image()
     content_type, extension = ACCEPTED_FORMATS[image_format]
     return CheckedImage(
         data=data, content_type=content_type, extension=extension, width=size[0], height=size[1]

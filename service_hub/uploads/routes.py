@@ -96,9 +96,11 @@ class Uploads(MethodView):
     def post(self):
         """Upload an image; answers the URL to put in a question, answer or review.
 
-        The file is checked by its content (JPEG, PNG, WebP, GIF), kept byte for byte, and
-        named by its sha256, so the same image uploaded twice has one URL. It is served at
-        that URL (by default `/media/<sha256>.<ext>`) to anyone, without a token.
+        The file is checked by its content (JPEG, PNG, WebP, GIF), then re-encoded with its
+        EXIF orientation applied and without metadata (EXIF with GPS, XMP, comments), and
+        named by the sha256 of the stored bytes, so the same image uploaded twice has one
+        URL; width and height are those stored. It is served at that URL (by default
+        `/media/<sha256>.<ext>`) to anyone, without a token.
         """
         data = _uploaded_bytes()
         image = images.check_image(data, current_app.config["MAX_UPLOAD_PIXELS"])

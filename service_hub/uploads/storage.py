@@ -17,6 +17,7 @@ from service_hub.auth.tokens import Principal
 from service_hub.errors import InvalidInput
 from service_hub.extensions import db
 from service_hub.uploads.images import CONTENT_TYPES, CheckedImage
+from service_hub.uploads.metadata import strip_metadata
 
 MEDIA_NAME = re.compile(r"(?P<sha>[0-9a-f]{64})\.(?P<ext>" + "|".join(CONTENT_TYPES) + r")")
 MAX_PHOTOS = 9
@@ -65,12 +66,15 @@ def _find(sha256: str) -> Upload | None:
 
 
 def store_image(image: CheckedImage, uploader: Principal) -> tuple[Upload, bool]:
-    """Keep a checked image once per content hash; returns (upload, created).
+    """Keep a checked image, stripped of its metadata, once per content hash of the bytes
+    stored; returns (upload, created).
 
     The file is written before the row is committed, so a row never points at a missing
     file; the same bytes always land at the same path, so a lost race, or a file left
-    without a row by a failed commit, is harmless.
+    without a row by a failed commit, is harmless. Re-encoding is deterministic, so the
+    same upload again (or the same picture with other metadata) finds the first one.
     """
+    image = strip_metadata(image)
     sha256 = hashlib.sha256(image.data).hexdigest()
     path = media_path(media_name(sha256, image.extension))
     assert path is not None  # a hex digest and one of our extensions always match
