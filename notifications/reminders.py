@@ -10,7 +10,7 @@ from models import Activity, ActivitySignup, OutboxMessage
 from models.base import utcnow
 from notifications.outbox import commit_and_relay, record
 from service_hub.extensions import db
-from service_hub.timefmt import local_zone
+from service_hub.timefmt import local_datetime_text
 
 HORIZON = timedelta(hours=24)
 
@@ -50,9 +50,7 @@ def remind_upcoming_activities() -> int:
                 "activity_id": activity.id,
                 "title": activity.title,
                 "place": activity.place,
-                "local_start": activity.starts_at.astimezone(local_zone()).strftime(
-                    "%m月%d日 %H:%M"
-                ),
+                "local_start": local_datetime_text(activity.starts_at),
             },
         )
     commit_and_relay()

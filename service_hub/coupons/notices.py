@@ -19,7 +19,7 @@ from models import Coupon, CouponCampaign
 from models.base import utcnow
 from notifications.outbox import commit_and_relay, record
 from service_hub.extensions import db
-from service_hub.timefmt import local_zone
+from service_hub.timefmt import local_datetime_text
 
 REMINDER_BATCH = 1000
 
@@ -86,7 +86,7 @@ def remind_expiring_coupons() -> int:
                 "resident_id": row.resident_id,
                 "coupon_id": row.id,
                 "coupon_name": titles[row.campaign_id],
-                "local_expiry": row.valid_until.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M"),
+                "local_expiry": local_datetime_text(row.valid_until),
             },
         )
     commit_and_relay()

@@ -96,7 +96,7 @@ def schedule_visit(
             "visit_id": visit.id,
             "engineer_name": engineer.name,
             "community_name": community.name,
-            "local_start": starts_at.astimezone(__import__("service_hub.timefmt").timefmt.local_zone()).strftime("%m月%d日 %H:%M"),
+            "local_start": local_datetime_text(starts_at),
         },
     )
     return visit
