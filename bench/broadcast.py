@@ -53,7 +53,7 @@ def announce(app, community_id: int, key: str) -> float:
                 "visit_id": 1,
                 "engineer_name": "张师傅",
                 "community_name": "基准小区",
-                "local_start": "12月01日 10:00",
+                "local_start": "2026年12月1日 10:00",
             },
         )
         outbox.commit_and_relay()

@@ -1,54 +1,35 @@
-"""Template field values checked against WeChat's per-type limits before sending.
+"""Template field values made to fit WeChat's per-type rules before sending.
 
-The rule for each type: where cutting keeps the meaning (free text, names) we truncate; where
-a cut or a stray character would make the value wrong (codes, numbers, amounts, dates,
-phones), we refuse, and the message goes to the inbox only.
+The rules themselves are WeChat's documented ones, kept in service_hub/wechat/subscribe_fields.py
+and shared with our fake WeChat, so what we send and what the fake accepts cannot drift apart.
+Here we decide what to do with a value that breaks them: where cutting keeps the meaning (free
+text, names) we cut; where a cut or a stray character would make the value wrong (codes,
+numbers, amounts, dates, times, phones), we refuse, and the message goes to the inbox only.
 
-| type | WeChat's limit | rule |
-|---|---|---|
-| thing | ≤ 20 characters | truncate to 19 + "…" |
-| name | ≤ 10 characters (Chinese) / 20 letters | truncate to the limit |
-| phrase | ≤ 5 Chinese characters, nothing else | refuse |
-| character_string | ≤ 32 of digits, letters, symbols | refuse |
-| letter | ≤ 32 letters | refuse |
-| symbol | ≤ 5 symbols | refuse |
-| number | ≤ 32 digits (a decimal point allowed) | refuse |
-| amount | ≤ 10 digits, 2 decimals, optional ¥ or 元 | refuse |
-| date / time | a date or time such as 2026年11月22日 or 15:01 | refuse |
-| phone_number | ≤ 17 digits and +-() | refuse |
-| car_number | ≤ 8 characters | refuse |
+- thing and name: whitespace runs (newlines too) become one space and characters the type
+  cannot hold are dropped (the digit of "张师傅2" in a name, an "é" anywhere); a thing longer
+  than 20 characters becomes 19 + "…", a name is cut to 10 characters when Chinese is in it,
+  else to 20.
+- every other type: a value WeChat does not document is refused.
+
+Times and dates in payloads come from service_hub.timefmt.local_datetime_text, the form
+WeChat documents for both (2019年10月1日 15:01).
 """
 
 from __future__ import annotations
 
-import re
+from service_hub.wechat.subscribe_fields import (
+    NAME_MAX_CHINESE,
+    NAME_MAX_LATIN,
+    THING_MAX,
+    field_type,
+    is_han,
+    is_name_char,
+    is_thing_char,
+    problem,
+)
 
-_HAN = r"\u4e00-\u9fff"
-_RULES: dict[str, tuple[str, object]] = {
-    "thing": ("truncate", 20),
-    "name": ("truncate", None),
-    "phrase": ("refuse", re.compile(rf"^[{_HAN}]{{1,5}}$")),
-    "character_string": ("refuse", re.compile(r"^[0-9A-Za-z!-/:-@\[-`{-~]{1,32}$")),
-    "letter": ("refuse", re.compile(r"^[A-Za-z]{1,32}$")),
-    "symbol": ("refuse", re.compile(r"^[!-/:-@\[-`{-~]{1,5}$")),
-    "number": ("refuse", re.compile(r"^\d{1,32}(\.\d+)?$")),
-    "amount": ("refuse", re.compile(r"^[¥￥]?\d{1,10}(\.\d{1,2})?元?$")),
-    "date": (
-        "refuse",
-        re.compile(
-            r"^(\d{4}年)?\d{1,2}月\d{1,2}日( \d{1,2}:\d{2})?$|^\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?$"
-        ),
-    ),
-    "time": (
-        "refuse",
-        re.compile(
-            r"^((\d{4}年)?\d{1,2}月\d{1,2}日 )?\d{1,2}:\d{2}(~\d{1,2}:\d{2})?$"
-            r"|^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"
-        ),
-    ),
-    "phone_number": ("refuse", re.compile(r"^[\d+\-() ]{1,17}$")),
-    "car_number": ("refuse", re.compile(r"^.{1,8}$")),
-}
+__all__ = ["FieldRefused", "field_type", "fit", "wechat_data"]
 
 
 class FieldRefused(ValueError):
@@ -59,30 +40,24 @@ class FieldRefused(ValueError):
         self.key = key
 
 
-def field_type(key: str) -> str:
-    """thing1 → thing, character_string2 → character_string."""
-    return key.rstrip("0123456789")
-
-
-def _fit_name(value: str) -> str:
-    limit = 10 if re.search(rf"[{_HAN}]", value) else 20
-    return value[:limit]
+def _cut(value: str, kind: str) -> str:
+    """Free text made to fit: whitespace runs (newlines too) become one space, characters the
+    type cannot hold are dropped, then the text is cut to the type's length."""
+    holds = is_thing_char if kind == "thing" else is_name_char
+    value = " ".join("".join(c if holds(c) or c.isspace() else "" for c in value).split())
+    if kind == "thing":
+        return value if len(value) <= THING_MAX else value[: THING_MAX - 1].rstrip() + "…"
+    limit = NAME_MAX_CHINESE if any(is_han(c) for c in value) else NAME_MAX_LATIN
+    return value[:limit].rstrip()
 
 
 def fit(key: str, value: str) -> str:
     """The value made to fit its field's type, or FieldRefused."""
     kind = field_type(key)
-    if kind not in _RULES:
-        raise FieldRefused(key, value)
-    rule, arg = _RULES[kind]
     value = value.strip()
-    if not value:
-        raise FieldRefused(key, value)
-    if kind == "name":
-        return _fit_name(value)
-    if rule == "truncate":
-        return value if len(value) <= arg else value[: arg - 1] + "…"
-    if not arg.match(value):
+    if kind in ("thing", "name"):  # free text: cutting keeps the meaning
+        value = _cut(value, kind)
+    if problem(key, value) is not None:
         raise FieldRefused(key, value)
     return value
 

@@ -23,7 +23,7 @@ def announce(app, community_id: int) -> int:
                 "visit_id": 1,
                 "engineer_name": "张师傅",
                 "community_name": "测试小区",
-                "local_start": "12月1日 10:00",
+                "local_start": "2026年12月1日 10:00",
             },
         )
         db.session.info.pop("outbox_ids")

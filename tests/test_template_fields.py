@@ -38,9 +38,9 @@ def test_a_character_string_with_chinese_is_refused():
         fit("character_string1", "工单123")
 
 
-def test_an_amount_with_three_decimals_is_refused():
+def test_an_amount_of_more_than_ten_digits_is_refused():
     with pytest.raises(FieldRefused):
-        fit("amount2", "12.345")
+        fit("amount2", "123456789.01")
 
 
 def test_an_amount_with_a_yuan_sign_is_kept():
@@ -59,6 +59,14 @@ def test_a_time_that_is_not_a_time_is_refused():
 def test_an_unknown_field_type_is_refused():
     with pytest.raises(FieldRefused):
         fit("emoji1", "🙂")
+
+
+def test_an_engineer_name_keeps_what_a_name_may_hold():
+    assert fit("name2", "张师傅2") == "张师傅"
+
+
+def test_a_thing_on_several_lines_becomes_one_line():
+    assert fit("thing1", "净水讲座\n小区会所") == "净水讲座 小区会所"
 
 
 def test_an_empty_value_is_refused():

@@ -58,7 +58,7 @@ def broadcast(app, community_id, key="visit:1"):
                 "visit_id": 1,
                 "engineer_name": "张师傅",
                 "community_name": "阳光小区",
-                "local_start": "12月01日 10:00",
+                "local_start": "2026年12月1日 10:00",
             },
         )
         outbox.commit_and_relay()

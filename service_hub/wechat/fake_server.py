@@ -24,6 +24,8 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from service_hub.wechat import subscribe_fields
+
 log = logging.getLogger(__name__)
 
 ENDPOINTS = (
@@ -282,8 +284,12 @@ def create_fake_wechat_app(state: FakeWeChatState | None = None) -> Flask:
         if not isinstance(data, dict) or not data:
             return _error(47003, "argument invalid! data invalid")
         for key, item in data.items():
-            if not isinstance(item, dict) or "value" not in item:
-                return _error(47003, f"argument invalid! data.{key}.value invalid")
+            # Each value must be a documented form of its field's type (thing1, time3 …).
+            fault = "invalid"
+            if isinstance(item, dict) and "value" in item:
+                fault = subscribe_fields.problem(key, item["value"])
+            if fault is not None:
+                return _error(47003, f"argument invalid! data.{key}.value {fault}")
         state.arrive_at_gate()
         if touser in state.no_quota:
             return _error(43101, "user refuse to accept the msg")
