@@ -62,8 +62,11 @@ SIGNED_IN = who(OK, anonymous=NO)
 RESIDENTS = who(resident_here=OK, resident_there=OK)
 ENGINEERS = who(engineer_here=OK, engineer_there=OK)
 MANAGERS = who(manager_here=OK, manager_there=OK, admin=OK)
-# A manager with a region acts only on communities there (service_hub/auth/regions.py).
+# A manager with a region acts only on communities there, and on engineers serving at least
+# one of them (service_hub/auth/regions.py).
 REGION = who(manager_here=OK, admin=OK)
+# The national service catalogue and its prices.
+ADMIN = who(admin=OK)
 
 
 @dataclass(frozen=True)
@@ -130,13 +133,20 @@ CAMPAIGN = {
     "valid_days": 30,
 }
 CSV_HEADER_ONLY = ("communities.csv", (",".join(COLUMNS) + "\n").encode())
-ENGINEER = {
-    "username": "matrix_engineer",
-    "password": "long-enough-password",
-    "name": "矩阵师傅",
-    "base_lat": 31.2,
-    "base_lng": 121.4,
-}
+
+
+def _engineer_body(ids: dict, role: str) -> dict:
+    """A new engineer serving the spare community (上海市): a regional manager names one."""
+    return {
+        "username": "matrix_engineer",
+        "password": "long-enough-password",
+        "name": "矩阵师傅",
+        "base_lat": 31.2,
+        "base_lng": 121.4,
+        "community_ids": [ids["spare_community"]],
+    }
+
+
 HERE = Ref("community_here")
 
 TABLE: list[Call] = [
@@ -172,7 +182,8 @@ TABLE: list[Call] = [
         RESIDENTS,
         params={"community_id": Ref("spare_community")},
     ),
-    # Communities and the catalogue: read by anyone, changed by managers.
+    # Communities: read by anyone, imported by managers. The catalogue: read by anyone,
+    # changed by admins only (it is national, prices included).
     Call("POST", "/api/v1/communities/import", MANAGERS, upload=CSV_HEADER_ONLY),
     Call("GET", "/api/v1/communities/nearby", PUBLIC, query={"lat": 31.19, "lng": 121.44}),
     Call("GET", "/api/v1/communities/{community_id}", PUBLIC, params={"community_id": HERE}),
@@ -180,17 +191,18 @@ TABLE: list[Call] = [
     Call(
         "POST",
         "/api/v1/services",
-        MANAGERS,
+        ADMIN,
         json={"code": "matrix_svc", "name": "矩阵服务", "skill": "purifier"},
     ),
     Call(
         "PATCH",
         "/api/v1/services/{service_type_id}",
-        MANAGERS,
+        ADMIN,
         params={"service_type_id": Ref("service_type")},
         json={"duration_minutes": 60},
     ),
-    # Engineers: public profiles; managers administer (assignments only in their region).
+    # Engineers: public profiles; managers administer the engineers of their region (those
+    # serving one of its communities), and assign them only to its communities.
     Call(
         "GET",
         "/api/v1/communities/{community_id}/engineers",
@@ -198,15 +210,14 @@ TABLE: list[Call] = [
         params={"community_id": HERE},
     ),
     Call("GET", "/api/v1/engineers/{engineer_id}", PUBLIC, params={"engineer_id": Ref("engineer")}),
-    # Engineers are not tied to a region, so any manager may edit a profile (docs/architecture).
     Call(
         "PATCH",
         "/api/v1/engineers/{engineer_id}",
-        MANAGERS,
-        params={"engineer_id": Ref("spare_engineer")},
+        REGION,
+        params={"engineer_id": Ref("engineer")},
         json={"bio": "十年经验"},
     ),
-    Call("POST", "/api/v1/engineers", MANAGERS, json=ENGINEER),
+    Call("POST", "/api/v1/engineers", REGION, json=_engineer_body),
     Call("GET", "/api/v1/engineers/me", ENGINEERS),
     Call("PATCH", "/api/v1/engineers/me", ENGINEERS, json={"bio": "认真负责"}),
     Call(
@@ -224,9 +235,9 @@ TABLE: list[Call] = [
     Call(
         "PUT",
         "/api/v1/engineers/{engineer_id}/skills",
-        MANAGERS,
-        params={"engineer_id": Ref("spare_engineer")},
-        json={"skills": [{"skill": "purifier", "level": 2}]},
+        REGION,
+        params={"engineer_id": Ref("engineer")},
+        json={"skills": [{"skill": "purifier", "level": 3}]},  # what it had: nothing changes
     ),
     # Orders: the owner, its engineer and managers of its region see it; others hear 404.
     Call(
@@ -581,16 +592,18 @@ def _build(app, client) -> tuple[dict, dict]:
     there = f.community(
         app, province="北京市", city="北京市", district="朝阳区", lat=39.92, lng=116.44
     )
+    spare = f.community(app)  # 上海市
     ids = {
         "community_here": here,
         "community_there": there,
-        "spare_community": f.community(app),
+        "spare_community": spare,
         "service_type": f.service_type(app),
         "resident_here": f.resident(app, communities=(here,)),
         "resident_there": f.resident(app, communities=(there,)),
         "engineer": f.engineer(app, communities=(here,)),
         "engineer_there": f.engineer(app, communities=(there,), base=(39.92, 116.44)),
-        "spare_engineer": f.engineer(app),
+        # Serves the spare community, so is in the region of manager_here, not manager_there.
+        "spare_engineer": f.engineer(app, communities=(spare,)),
     }
     manager_here = f.staff(app, "manager", region="上海市", username="matrix_manager")
     auth = {

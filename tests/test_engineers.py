@@ -7,6 +7,10 @@ def manager_auth(app, region=None):
     return f.staff_auth(app, f.staff(app, "manager", region=region), "manager")
 
 
+def admin_auth(app):
+    return f.staff_auth(app, f.staff(app, "admin"), "admin")
+
+
 def test_a_manager_creates_an_engineer_who_can_then_sign_in(app, client):
     response = client.post(
         "/api/v1/engineers",
@@ -118,10 +122,10 @@ def test_an_engineer_cannot_change_their_own_load_limit(app, client):
     assert response.status_code == 422
 
 
-def test_a_manager_adds_a_service_type_and_residents_see_it(app, client):
+def test_an_admin_adds_a_service_type_and_residents_see_it(app, client):
     response = client.post(
         "/api/v1/services",
-        headers=manager_auth(app),
+        headers=admin_auth(app),
         json={
             "code": "softener_install",
             "name": "软水机安装",
@@ -137,14 +141,12 @@ def test_a_manager_adds_a_service_type_and_residents_see_it(app, client):
 
 def test_a_withdrawn_service_type_leaves_the_catalogue(app, client):
     service_id = f.service_type(app)
-    client.patch(
-        f"/api/v1/services/{service_id}", headers=manager_auth(app), json={"active": False}
-    )
+    client.patch(f"/api/v1/services/{service_id}", headers=admin_auth(app), json={"active": False})
     assert client.get("/api/v1/services").json["total"] == 0
 
 
 def test_a_duplicate_service_code_is_a_conflict(app, client):
-    auth = manager_auth(app)
+    auth = admin_auth(app)
     body = {"code": "dup_code", "name": "服务", "skill": "purifier"}
     client.post("/api/v1/services", headers=auth, json=body)
     assert client.post("/api/v1/services", headers=auth, json=body).status_code == 409

@@ -1,11 +1,12 @@
 """The region rule, in one place: a manager with a region (a province or a city) acts only
-on communities there; admins and managers without a region act everywhere."""
+on communities there, and on the engineers who serve at least one of them; admins and managers
+without a region act everywhere."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models import Community
+from models import Community, EngineerCommunity
 from service_hub.auth.tokens import Principal
 from service_hub.errors import Forbidden
 from service_hub.extensions import db
@@ -42,3 +43,63 @@ def require_region(principal: Principal, community_id: int) -> None:
             code="outside_region",
             message_zh="该小区不在您负责的区域",
         )
+
+
+def engineer_in_region(principal: Principal, engineer_id: int) -> bool:
+    """Whether the engineer serves at least one community in the caller's region.
+
+    Engineers belong to the regions of the communities they serve, so one serving Beijing and
+    Shanghai is administered by the managers of both.
+    """
+    if not _scope(principal):
+        return True
+    served_here = (
+        sa.select(EngineerCommunity.id)
+        .join(Community, Community.id == EngineerCommunity.community_id)
+        .where(EngineerCommunity.engineer_id == engineer_id, region_clause(principal))
+    )
+    return bool(db.session.scalar(sa.select(served_here.exists())))
+
+
+def require_engineer_in_region(principal: Principal, engineer_id: int) -> None:
+    """Refuse (403) a regional manager acting on an engineer of no community of their region.
+
+    An engineer who serves no community yet belongs to no region: only admins and managers
+    without a region administer them (403 engineer_unassigned), so a regional manager cannot
+    claim an engineer meant for another region before it is assigned.
+    """
+    if engineer_in_region(principal, engineer_id):
+        return
+    serves_any = sa.select(EngineerCommunity.id).where(EngineerCommunity.engineer_id == engineer_id)
+    if not db.session.scalar(sa.select(serves_any.exists())):
+        raise _unassigned()
+    raise Forbidden(
+        "This engineer serves no community in your region.",
+        code="outside_region",
+        message_zh="该工程师不在您负责的区域",
+    )
+
+
+def require_new_engineer_in_region(principal: Principal, communities: list[Community]) -> None:
+    """Refuse (403) a regional manager creating an engineer who would not be theirs: the new
+    engineer serves at least one community, and every one of them is in the region."""
+    if not _scope(principal):
+        return
+    if not communities:
+        raise _unassigned()
+    outside = sorted(c.id for c in communities if not covers(principal, c))
+    if outside:
+        raise Forbidden(
+            "Some communities are outside your region.",
+            code="outside_region",
+            message_zh="部分小区不在您负责的区域",
+            details={"community_ids": outside},
+        )
+
+
+def _unassigned() -> Forbidden:
+    return Forbidden(
+        "This engineer serves no community yet, so no region: an administrator manages them.",
+        code="engineer_unassigned",
+        message_zh="该工程师尚未负责任何小区，请由管理员处理",
+    )

@@ -67,22 +67,23 @@ class Services(MethodView):
         """The service catalogue: types, the skill each needs, duration and base price."""
         return paginate(service.services_query(), **page_args)
 
-    @requires(blp, "manager")
+    # The catalogue and its prices are national: admins only, never a (regional) manager.
+    @requires(blp, "admin")
     @blp.arguments(ServiceTypeSchema)
     @blp.response(201, ServiceTypeSchema)
     @blp.alt_response(409, response="CONFLICT", description="code taken")
     def post(self, args):
-        """Add a service type to the catalogue."""
+        """Add a service type to the national catalogue (admins)."""
         return service.create_service_type(args)
 
 
 @blp.route("/services/<int:service_type_id>")
 class ServiceTypeDetail(MethodView):
-    @requires(blp, "manager")
+    @requires(blp, "admin")
     @blp.arguments(ServiceTypeChangeSchema(partial=True))
     @blp.response(200, ServiceTypeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="code taken")
     def patch(self, changes, service_type_id: int):
-        """Change a service type (set active=false to withdraw it)."""
+        """Change a service type or its price (admins; set active=false to withdraw it)."""
         return service.update_service_type(service_type_id, changes)

@@ -42,8 +42,9 @@ class EngineerProfile(MethodView):
     @blp.response(200, schemas.EngineerAdminSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, changes, engineer_id: int):
-        """Change an engineer's profile, base location, duty and load limit."""
-        return service.update_profile(engineer_id, changes)
+        """Change an engineer's profile, base location, duty and load limit (managers of a
+        region: engineers serving one of its communities)."""
+        return service.administer_profile(current_principal(), engineer_id, changes)
 
 
 @blp.route("/engineers")
@@ -53,8 +54,9 @@ class Engineers(MethodView):
     @blp.response(201, schemas.EngineerAdminSchema)
     @blp.alt_response(409, response="CONFLICT", description="username or phone taken")
     def post(self, args):
-        """Create an engineer: a staff account and its profile."""
-        return service.create_engineer(**args)
+        """Create an engineer: a staff account, its profile and the communities it serves
+        (managers of a region: at least one, all in the region)."""
+        return service.create_engineer(current_principal(), **args)
 
 
 @blp.route("/engineers/me")
@@ -79,7 +81,8 @@ class EngineerCommunity(MethodView):
     @blp.response(200, schemas.AssignmentSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, engineer_id: int, community_id: int):
-        """The engineer serves this community (a repeat is harmless)."""
+        """The engineer serves this community (a repeat is harmless; managers of a region: an
+        engineer of the region, a community of the region)."""
         created = service.assign_community(current_principal(), engineer_id, community_id)
         return {"engineer_id": engineer_id, "community_id": community_id, "created": created}
 
@@ -98,5 +101,5 @@ class EngineerSkills(MethodView):
     @blp.response(200, schemas.SkillsSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, args, engineer_id: int):
-        """Replace the engineer's skills and levels."""
-        return {"skills": service.set_skills(engineer_id, args["skills"])}
+        """Replace the engineer's skills and levels (managers of the engineer's region)."""
+        return {"skills": service.set_skills(current_principal(), engineer_id, args["skills"])}

@@ -96,6 +96,16 @@ class EngineerCreateSchema(AdminProfileChangeSchema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     base_lat = ma.fields.Float(required=True, validate=_LAT)
     base_lng = ma.fields.Float(required=True, validate=_LNG)
+    community_ids = ma.fields.List(
+        ma.fields.Integer(validate=ma.validate.Range(min=1)),
+        load_default=list,
+        load_only=True,
+        validate=ma.validate.Length(max=50),
+        metadata={
+            "description": "communities the engineer serves from the start; "
+            "a manager with a region names at least one, all in the region"
+        },
+    )
 
 
 class SkillsSchema(ma.Schema):

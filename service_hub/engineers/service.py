@@ -1,6 +1,13 @@
-"""Engineer profiles (the personal brand residents see) and managers' administration."""
+"""Engineer profiles (the personal brand residents see) and managers' administration.
+
+A manager administers an engineer only in the engineer's region: the regions of the
+communities they serve (service_hub/auth/regions.py). Every function here that a manager calls
+takes the principal and checks that first.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -13,11 +20,15 @@ from models import (
     Review,
     StaffUser,
 )
-from service_hub.auth.regions import require_region
+from service_hub.auth.regions import (
+    require_engineer_in_region,
+    require_new_engineer_in_region,
+    require_region,
+)
 from service_hub.auth.service import create_staff
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
-from service_hub.errors import NotFound
+from service_hub.errors import InvalidInput, NotFound
 from service_hub.extensions import db
 
 PROFILE_FIELDS = (
@@ -92,26 +103,49 @@ def ranked_for_community_query(community_id: int) -> sa.Select:
 
 
 def create_engineer(
+    principal: Principal,
     username: str,
     password: str,
     name: str,
     base_lat: float,
     base_lng: float,
     phone: str | None = None,
+    community_ids: Sequence[int] = (),
     **profile_fields,
 ) -> Engineer:
-    """A staff account with role engineer and its profile, in one transaction."""
+    """A staff account with role engineer, its profile and the communities it serves, in one
+    transaction. A regional manager names at least one community, all in their region."""
+    ids = sorted(set(community_ids))
+    communities = db.session.scalars(sa.select(Community).where(Community.id.in_(ids))).all()
+    missing = set(ids) - {c.id for c in communities}
+    if missing:
+        raise InvalidInput(
+            "Unknown communities.", fields={"community_ids": [f"unknown: {sorted(missing)}"]}
+        )
+    require_new_engineer_in_region(principal, communities)
     staff = create_staff(username, password, "engineer", name, phone=phone)
     engineer = Engineer(
         staff_user_id=staff.id, name=name, base_lat=base_lat, base_lng=base_lng, **profile_fields
     )
     db.session.add(engineer)
+    db.session.flush()
+    db.session.add_all(
+        EngineerCommunity(engineer_id=engineer.id, community_id=community_id)
+        for community_id in ids
+    )
     db.session.commit()
     return engineer
 
 
+def administer_profile(principal: Principal, engineer_id: int, changes: dict) -> Engineer:
+    """A manager changes an engineer's profile, duty or load limit (in the engineer's region)."""
+    get_engineer(engineer_id)
+    require_engineer_in_region(principal, engineer_id)
+    return update_profile(engineer_id, changes)
+
+
 def update_profile(engineer_id: int, changes: dict) -> Engineer:
-    """Change profile fields (only those given)."""
+    """Change profile fields (only those given); the caller has checked who may."""
     engineer = get_engineer(engineer_id)
     for name, value in changes.items():
         if name in PROFILE_FIELDS:
@@ -124,9 +158,12 @@ def update_profile(engineer_id: int, changes: dict) -> Engineer:
 
 
 def assign_community(principal: Principal, engineer_id: int, community_id: int) -> bool:
-    """The engineer serves the community from now on; returns False if already so."""
+    """The engineer serves the community from now on; returns False if already so.
+
+    A regional manager assigns only their region's engineers, and only to its communities."""
     get_engineer(engineer_id)
     get_community(community_id)
+    require_engineer_in_region(principal, engineer_id)
     require_region(principal, community_id)
     db.session.add(EngineerCommunity(engineer_id=engineer_id, community_id=community_id))
     try:
@@ -141,6 +178,7 @@ def unassign_community(principal: Principal, engineer_id: int, community_id: int
     """The engineer no longer serves the community (their history there is kept)."""
     get_engineer(engineer_id)
     get_community(community_id)
+    require_engineer_in_region(principal, engineer_id)
     require_region(principal, community_id)
     db.session.execute(
         sa.delete(EngineerCommunity).where(
@@ -151,9 +189,10 @@ def unassign_community(principal: Principal, engineer_id: int, community_id: int
     db.session.commit()
 
 
-def set_skills(engineer_id: int, skills: list[dict]) -> list[EngineerSkill]:
+def set_skills(principal: Principal, engineer_id: int, skills: list[dict]) -> list[EngineerSkill]:
     """Replace the engineer's skills with the given {skill, level} list."""
     get_engineer(engineer_id)
+    require_engineer_in_region(principal, engineer_id)
     db.session.execute(sa.delete(EngineerSkill).where(EngineerSkill.engineer_id == engineer_id))
     rows = [
         EngineerSkill(engineer_id=engineer_id, skill=s["skill"], level=s["level"]) for s in skills
