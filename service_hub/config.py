@@ -96,6 +96,11 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "MAX_OPEN_ORDERS": _number(env, "MAX_OPEN_ORDERS", "5"),
         "VISIT_FOLLOW_ON_SLOTS": _number(env, "VISIT_FOLLOW_ON_SLOTS", "2"),
         "VISIT_SLOT_MINUTES": _number(env, "VISIT_SLOT_MINUTES", "60"),
+        # Business ranges of datetime inputs (service_hub/timefmt.py LocalDateTime): how far
+        # ahead a resident may ask for a service window, and a manager or engineer may plan
+        # activities, visits and coupon campaigns.
+        "ORDER_WINDOW_MAX_DAYS_AHEAD": _number(env, "ORDER_WINDOW_MAX_DAYS_AHEAD", "60"),
+        "SCHEDULE_MAX_DAYS_AHEAD": _number(env, "SCHEDULE_MAX_DAYS_AHEAD", "400"),
         "MAX_COMMUNITIES_PER_RESIDENT": _number(env, "MAX_COMMUNITIES_PER_RESIDENT", "5"),
         "NOTIFICATION_CHUNK_SIZE": _number(env, "NOTIFICATION_CHUNK_SIZE", "500"),
         "DISPATCH_WEIGHTS": weights,

@@ -3,6 +3,8 @@
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -259,12 +261,14 @@ def test_an_engineer_outside_working_hours_is_skipped(app, client, run_jobs, set
         working_hours={"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"},
     )
     weekend = f.engineer(app, communities=(setting["community"],), composite=0.1)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 + 7)
     order_id = create_order(
         app,
         client,
         setting,
-        window_start="2031-06-07T10:00:00+08:00",  # a Saturday
-        window_end="2031-06-07T12:00:00+08:00",
+        window_start=f"{saturday.isoformat()}T10:00:00+08:00",
+        window_end=f"{saturday.isoformat()}T12:00:00+08:00",
     )
     run_jobs()
     assert offers(app, order_id) == [(weekend, "pending")]

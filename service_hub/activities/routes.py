@@ -8,7 +8,7 @@ from service_hub.activities import service
 from service_hub.auth.access import current_principal, requires
 from service_hub.communities.service import get_community
 from service_hub.pagination import PageArgsSchema, page_schema, paginate
-from service_hub.timefmt import LocalDateTime
+from service_hub.timefmt import NOW, TODAY, LocalDateTime
 
 blp = Blueprint("activities", __name__, description="Community activities and sign-ups")
 
@@ -17,11 +17,17 @@ class ActivityCreateSchema(ma.Schema):
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=1000))
     place = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    starts_at = LocalDateTime(required=True)
-    ends_at = LocalDateTime(required=True)
-    signup_opens_at = LocalDateTime(load_default=None, allow_none=True)
+    starts_at = LocalDateTime(required=True, past=TODAY, ahead="SCHEDULE_MAX_DAYS_AHEAD")
+    ends_at = LocalDateTime(required=True, past=NOW, ahead="SCHEDULE_MAX_DAYS_AHEAD")
+    signup_opens_at = LocalDateTime(
+        load_default=None, allow_none=True, past=TODAY, ahead="SCHEDULE_MAX_DAYS_AHEAD"
+    )
     signup_closes_at = LocalDateTime(
-        load_default=None, allow_none=True, metadata={"description": "default: when it starts"}
+        load_default=None,
+        allow_none=True,
+        past=NOW,
+        ahead="SCHEDULE_MAX_DAYS_AHEAD",
+        metadata={"description": "default: when it starts"},
     )
     capacity = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=100_000))
     other_community_ids = ma.fields.List(

@@ -8,7 +8,7 @@ from models.coupon import CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES, DISCOUNT_KINDS, 
 from service_hub.coupons.campaigns import coupon_counts
 from service_hub.coupons.service import coupon_state
 from service_hub.pagination import PageArgsSchema
-from service_hub.timefmt import LocalDateTime
+from service_hub.timefmt import NOW, TODAY, LocalDateTime
 
 MAX_CENTS = 100_000_000  # ¥1,000,000
 Range = ma.validate.Range
@@ -104,15 +104,27 @@ class CampaignCreateSchema(ma.Schema):
     total_stock = ma.fields.Integer(required=True, validate=Range(min=1, max=10_000_000))
     per_resident_limit = ma.fields.Integer(load_default=1, validate=Range(min=1, max=100))
     starts_at = LocalDateTime(
-        load_default=None, allow_none=True, metadata={"description": "claims open; default now"}
+        load_default=None,
+        allow_none=True,
+        past=TODAY,
+        ahead="SCHEDULE_MAX_DAYS_AHEAD",
+        metadata={"description": "claims open; default now"},
     )
     ends_at = LocalDateTime(
-        load_default=None, allow_none=True, metadata={"description": "claims close; optional"}
+        load_default=None,
+        allow_none=True,
+        past=NOW,
+        ahead="SCHEDULE_MAX_DAYS_AHEAD",
+        metadata={"description": "claims close; optional"},
     )
-    valid_from = LocalDateTime(load_default=None, allow_none=True)
+    valid_from = LocalDateTime(
+        load_default=None, allow_none=True, past=TODAY, ahead="SCHEDULE_MAX_DAYS_AHEAD"
+    )
     valid_until = LocalDateTime(
         load_default=None,
         allow_none=True,
+        past=NOW,
+        ahead="SCHEDULE_MAX_DAYS_AHEAD",
         metadata={"description": "a fixed validity window (or give valid_days)"},
     )
     valid_days = ma.fields.Integer(

@@ -4,15 +4,19 @@ import marshmallow as ma
 
 from models.order import ORDER_SOURCES
 from service_hub.coupons.schemas import OrderCouponSchema
-from service_hub.timefmt import LocalDateTime
+from service_hub.timefmt import NOW, TODAY, LocalDateTime
 
 
 class OrderCreateSchema(ma.Schema):
     community_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
     service_type_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=1000))
-    window_start = LocalDateTime(load_default=None, allow_none=True)
-    window_end = LocalDateTime(load_default=None, allow_none=True)
+    window_start = LocalDateTime(
+        load_default=None, allow_none=True, past=TODAY, ahead="ORDER_WINDOW_MAX_DAYS_AHEAD"
+    )
+    window_end = LocalDateTime(
+        load_default=None, allow_none=True, past=NOW, ahead="ORDER_WINDOW_MAX_DAYS_AHEAD"
+    )
     preferred_engineer_id = ma.fields.Integer(
         load_default=None, allow_none=True, validate=ma.validate.Range(min=1)
     )

@@ -7,22 +7,22 @@ from flask_smorest import Blueprint
 from service_hub.auth.access import current_principal, requires
 from service_hub.orders import service as orders
 from service_hub.pagination import PageArgsSchema, page_schema, paginate
-from service_hub.timefmt import LocalDateTime
+from service_hub.timefmt import NOW, LocalDateTime
 from service_hub.visits import service
 
 blp = Blueprint("visits", __name__, description="Engineer visits and follow-on slot booking")
 
 
 class SlotInSchema(ma.Schema):
-    starts_at = LocalDateTime(required=True)
-    ends_at = LocalDateTime(required=True)
+    starts_at = LocalDateTime(required=True, past=NOW, ahead="SCHEDULE_MAX_DAYS_AHEAD")
+    ends_at = LocalDateTime(required=True, past=NOW, ahead="SCHEDULE_MAX_DAYS_AHEAD")
     capacity = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=50))
 
 
 class VisitCreateSchema(ma.Schema):
     community_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
-    starts_at = LocalDateTime(required=True)
-    ends_at = LocalDateTime(required=True)
+    starts_at = LocalDateTime(required=True, past=NOW, ahead="SCHEDULE_MAX_DAYS_AHEAD")
+    ends_at = LocalDateTime(required=True, past=NOW, ahead="SCHEDULE_MAX_DAYS_AHEAD")
     note = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
     service_type_ids = ma.fields.List(
         ma.fields.Integer(),
