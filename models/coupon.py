@@ -87,6 +87,9 @@ class Coupon(db.Model):
     source: Mapped[str] = mapped_column(sa.String(8))  # claim or reward
     # "idem:<Idempotency-Key>" for a claim, "<event>:<id>" for a reward: never issued twice.
     grant_key: Mapped[str | None] = mapped_column(sa.String(80))
+    # For a claim with an Idempotency-Key: sha256 of the claim request, so a repeat of the key
+    # with another request is refused (service_hub/idempotency.py).
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(16), default="available")
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime())

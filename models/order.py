@@ -53,6 +53,9 @@ class ServiceOrder(db.Model):
     window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
     window_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
+    # sha256 of the request that carried the key (service_hub/idempotency.py): a repeat of the
+    # key with another request is refused. None for orders from before it was kept.
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
     # Why the current engineer was chosen (or why nobody was): shown to anyone who asks.
     score_breakdown: Mapped[dict | None] = mapped_column(sa.JSON)
     unassigned_reason: Mapped[str | None] = mapped_column(sa.String(200))

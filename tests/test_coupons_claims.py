@@ -141,6 +141,17 @@ def test_a_repeat_with_the_same_idempotency_key_returns_the_first_coupon(app, cl
     assert claim(client, auth, campaign_id, key="tap-2").status_code == 201
 
 
+def test_an_idempotency_key_reused_with_another_body_is_refused(app, client, boss):
+    here, there = f.community(app), f.community(app)
+    campaign_id = create_campaign(client, boss, per_resident_limit=3)["id"]
+    auth = f.resident_auth(app, f.resident(app, communities=(here, there)))
+    first = claim(client, auth, campaign_id, key="tap-1", community_id=here)
+    other = claim(client, auth, campaign_id, key="tap-1", community_id=there)
+    assert (first.status_code, other.status_code) == (201, 422)
+    assert other.json["error"]["code"] == "idempotency_key_reused"
+    assert issued(app, campaign_id) == (1, 1)
+
+
 def test_an_overlong_idempotency_key_is_refused(app, client, boss):
     community_id = f.community(app)
     campaign_id = create_campaign(client, boss)["id"]

@@ -54,6 +54,33 @@ def test_a_repeated_idempotency_key_returns_the_first_order(client, world):
     assert again.json["id"] == first.json["id"]
 
 
+def test_an_idempotency_key_reused_with_another_body_is_refused(client, world):
+    key = {"Idempotency-Key": "abc-123"}
+    first = post_order(client, world, headers=key, description="漏水")
+    other = post_order(client, world, headers=key, description="换滤芯")
+    assert (first.status_code, other.status_code) == (201, 422)
+    assert other.json["error"]["code"] == "idempotency_key_reused"
+    assert other.json["error"]["message_zh"]
+    mine = client.get("/api/v1/me/orders", headers=world["auth"]).json
+    assert [o["id"] for o in mine["items"]] == [first.json["id"]]
+
+
+def test_a_repeat_with_the_body_in_another_key_order_is_the_same_request(client, world):
+    key = {**world["auth"], "Idempotency-Key": "abc-123"}
+    first = client.post(
+        "/api/v1/orders",
+        headers=key,
+        json={"community_id": world["community"], "service_type_id": world["service"]},
+    )
+    again = client.post(
+        "/api/v1/orders",
+        headers={**key, "Content-Type": "application/json"},
+        data=f'{{ "service_type_id": {world["service"]}, "community_id": {world["community"]} }}',
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json["id"] == first.json["id"]
+
+
 def test_an_unknown_service_type_is_a_validation_error(client, world):
     response = post_order(client, world, service_type_id=999999)
     assert response.status_code == 422

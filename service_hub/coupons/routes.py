@@ -28,8 +28,8 @@ from service_hub.coupons.schemas import (
     RewardRuleCreateSchema,
     RewardRuleSchema,
 )
-from service_hub.errors import NotFound
-from service_hub.idempotency import idempotency_key, parameter
+from service_hub.errors import ErrorSchema, NotFound
+from service_hub.idempotency import idempotency_key, parameter, request_fingerprint
 from service_hub.pagination import PageArgsSchema, page_schema, paginate
 from service_hub.ratelimit import limit
 
@@ -37,7 +37,7 @@ blp = Blueprint(
     "coupons", __name__, description="Coupons that differ per community: campaigns and claims"
 )
 
-IDEMPOTENCY_PARAMETER = parameter("a repeat returns the first coupon")
+IDEMPOTENCY_PARAMETER = parameter("a repeat returns the first coupon (200)")
 
 
 @blp.route("/coupon-campaigns")
@@ -141,13 +141,23 @@ class Claim(MethodView):
     )
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="out of stock, limit, not open")
+    @blp.alt_response(
+        422,
+        schema=ErrorSchema,
+        description="validation_error, or idempotency_key_reused (the key came before with "
+        "a different request)",
+    )
     @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="rate limited")
     @blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
     @limit("claim")
     def post(self, args, campaign_id: int):
         """Claim a coupon from campaign {campaign_id}: atomic against its stock and my limit."""
         coupon, created = service.claim(
-            current_principal().id, campaign_id, idempotency_key(), args.get("community_id")
+            current_principal().id,
+            campaign_id,
+            idempotency_key(),
+            args.get("community_id"),
+            request_fingerprint=request_fingerprint(),
         )
         return coupon, 201 if created else 200
 

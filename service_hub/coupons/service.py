@@ -30,6 +30,7 @@ from service_hub.communities.service import get_community, is_bound
 from service_hub.coupons import targeting
 from service_hub.errors import Conflict, Forbidden, NotFound
 from service_hub.extensions import db
+from service_hub.idempotency import require_same_request
 
 HOME_LIMIT = 10  # claimable coupons shown on a community's home
 
@@ -209,6 +210,7 @@ def issue(
     now: datetime,
     *,
     savepoint: bool = True,
+    request_fingerprint: str | None = None,
 ) -> tuple[Coupon | None, str]:
     """Issue one coupon in the caller's transaction (the caller commits).
 
@@ -254,6 +256,7 @@ def issue(
         seq=held + 1,
         source=source,
         grant_key=grant_key,
+        idempotency_fingerprint=request_fingerprint,
         status="available",
         valid_from=valid_from,
         valid_until=valid_until,
@@ -281,13 +284,17 @@ def claim(
     campaign_id: int,
     idempotency_key: str | None = None,
     community_id: int | None = None,
+    request_fingerprint: str | None = None,
 ) -> tuple[Coupon, bool]:
     """A resident claims a coupon of a campaign; returns (coupon, created).
 
-    A repeat with the same Idempotency-Key returns the first coupon (created False).
+    A repeat with the same Idempotency-Key returns the first coupon (created False) when
+    `request_fingerprint` matches the first claim's; otherwise 422 idempotency_key_reused.
     """
     grant_key = f"idem:{idempotency_key}" if idempotency_key else None
+    fingerprint = request_fingerprint if grant_key else None
     if grant_key and (existing := _by_grant_key(campaign_id, resident_id, grant_key)):
+        require_same_request(existing.idempotency_fingerprint, fingerprint)
         return existing, False
     now = utcnow()
     campaign = db.session.get(CouponCampaign, campaign_id)
@@ -311,12 +318,22 @@ def claim(
             raise _not_targeted()
     if campaign.issued >= campaign.total_stock:
         raise _out_of_stock()  # a cheap refusal without the lock; issue() decides for certain
-    coupon, outcome = issue(campaign, resident_id, chosen, "claim", grant_key, now, savepoint=False)
+    coupon, outcome = issue(
+        campaign,
+        resident_id,
+        chosen,
+        "claim",
+        grant_key,
+        now,
+        savepoint=False,
+        request_fingerprint=fingerprint,
+    )
     if outcome == "issued":
         db.session.commit()
         return coupon, True
     db.session.rollback()  # gives back the unit of stock taken
     if outcome == "exists":
+        require_same_request(coupon.idempotency_fingerprint, fingerprint)
         return coupon, False
     if outcome == "out_of_stock":
         raise _out_of_stock()

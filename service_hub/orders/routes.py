@@ -5,8 +5,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
-from service_hub.errors import InvalidInput, NotFound
-from service_hub.idempotency import idempotency_key, parameter
+from service_hub.errors import ErrorSchema, InvalidInput, NotFound
+from service_hub.idempotency import idempotency_key, parameter, request_fingerprint
 from service_hub.orders import service
 from service_hub.orders.schemas import (
     OfferSchema,
@@ -47,6 +47,12 @@ class Orders(MethodView):
     )
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="coupon_in_use")
+    @blp.alt_response(
+        422,
+        schema=ErrorSchema,
+        description="validation_error, or idempotency_key_reused (the key came before with "
+        "a different request)",
+    )
     @blp.doc(parameters=[parameter("a repeat returns the first order (200)")])
     def post(self, args):
         """Request a service in one of my communities; dispatch starts at once. Managers
@@ -56,7 +62,11 @@ class Orders(MethodView):
             principal, args.pop("resident_id"), args.pop("source"), args["community_id"]
         )
         order, created = service.create_order(
-            resident_id, idempotency_key=idempotency_key(), source=source, **args
+            resident_id,
+            idempotency_key=idempotency_key(),
+            request_fingerprint=request_fingerprint(),
+            source=source,
+            **args,
         )
         return _detail(order), 201 if created else 200
 

@@ -27,6 +27,7 @@ from service_hub.communities.service import get_community, is_bound
 from service_hub.coupons.redemption import release_for_order, reserve_for_order, spend_for_order
 from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
+from service_hub.idempotency import require_same_request
 from service_hub.orders.timeline import Actor, illegal_transition, lock_order, move, record_event
 from service_hub.points.ledger import award_for_completed_order
 from service_hub.reviews.follow_ups import open_follow_up
@@ -86,15 +87,18 @@ def create_order(
     window_end: datetime | None = None,
     preferred_engineer_id: int | None = None,
     idempotency_key: str | None = None,
+    request_fingerprint: str | None = None,
     source: str = "mini_program",
     photos: list[str] = (),
     coupon_id: int | None = None,
 ) -> tuple[ServiceOrder, bool]:
-    """Create an order and queue its dispatch; a repeated Idempotency-Key returns the first.
-    A chosen coupon is checked and reserved with it."""
+    """Create an order and queue its dispatch; a repeated Idempotency-Key returns the first
+    order when `request_fingerprint` matches the first request's, and is refused (422
+    idempotency_key_reused) when it does not. A chosen coupon is checked and reserved with it."""
     if idempotency_key:
         existing = _by_idempotency_key(resident_id, idempotency_key)
         if existing:
+            require_same_request(existing.idempotency_fingerprint, request_fingerprint)
             return existing, False
     get_community(community_id)
     if not is_bound(resident_id, community_id):
@@ -127,6 +131,7 @@ def create_order(
         window_end=window_end,
         preferred_engineer_id=preferred_engineer_id,
         idempotency_key=idempotency_key,
+        idempotency_fingerprint=request_fingerprint if idempotency_key else None,
         source=source,
         status=S.CREATED,
     )
@@ -139,6 +144,7 @@ def create_order(
         existing = _by_idempotency_key(resident_id, idempotency_key)
         if existing is None:
             raise
+        require_same_request(existing.idempotency_fingerprint, request_fingerprint)
         return existing, False
     if coupon_id is not None:  # coupons: owner, services, threshold, validity; then reserved
         reserve_for_order(coupon_id, order, service_type)
