@@ -2,16 +2,25 @@
 
 Flask-Limiter counts in Redis when the app has it (shared by every web process) and in
 memory on the embedded default; a refusal is a 429 in the one error shape with Retry-After.
-Limits are configuration (RATE_LIMITS, JSON: name → "N per minute").
+Limits are configuration (RATE_LIMITS, JSON: name → "N per minute"). A caller is the subject
+of a verified bearer token, otherwise the client address (behind PROXY_HOPS proxies, the
+address they forwarded): a made-up or expired token counts as none, so it cannot buy a
+fresh bucket.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+import time
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from limits.storage import Storage
+
+from service_hub.auth.tokens import decode_token
+from service_hub.errors import AppError, Unauthorized
 
 DEFAULT_LIMITS = {
     "login": "20 per minute",
@@ -19,19 +28,57 @@ DEFAULT_LIMITS = {
     "bind_code": "30 per minute",
     "claim": "60 per minute",
     "upload": "30 per minute",
+    # Failed staff sign-ins (docs/operations.md, "Sign-in protection"): per login name and
+    # client address, and per login name from everywhere.
+    "login_failures": "5 per 15 minutes",
+    "login_failures_account": "30 per 10 minutes",
 }
 
 
+def _verified_subject() -> str | None:
+    """Who the bearer token proves the caller is, or None without a valid token."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        claims = decode_token(token.strip())
+    except Unauthorized:
+        return None
+    return f"{claims.get('kind')}:{claims['sub']}"
+
+
+def address_of_caller() -> str:
+    """The client's address (ProxyFix has already applied PROXY_HOPS)."""
+    return get_remote_address() or "unknown"
+
+
 def _caller() -> str:
-    """The bearer token's subject when there is one (so a shared IP is not punished),
-    otherwise the client address."""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer ") and len(header) > 20:
-        return "token:" + header[-32:]
-    return "ip:" + (get_remote_address() or "unknown")
+    """The verified token's subject (so people behind one address are not punished for each
+    other), otherwise the client address."""
+    return _verified_subject() or "ip:" + address_of_caller()
 
 
 EXTENSION_KEY = "service_hub_limiter"
+
+
+def too_many_requests(retry_after: float) -> AppError:
+    """The 429 of every rate limit, telling the client when to come back."""
+    return AppError(
+        "Too many requests; try again later.",
+        status=429,
+        code="too_many_requests",
+        message_zh="操作过于频繁，请稍后再试",
+        headers={"Retry-After": str(max(1, math.ceil(retry_after)))},
+    )
+
+
+def _seconds_until_reset(limiter: Limiter, exc: RateLimitExceeded) -> float:
+    window = exc.limit.limit.get_expiry()
+    try:
+        # Redis reports whole seconds of TTL; no wait is longer than the window itself.
+        return min(limiter.current_limit.reset_at - time.time(), window)
+    except Exception:  # the storage went away meanwhile: the whole window is a safe answer
+        return window
 
 
 def limit(name: str):
@@ -42,23 +89,35 @@ def limit(name: str):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             limiter = current_app.extensions[EXTENSION_KEY]
-            with limiter.limit(current_app.config["RATE_LIMITS"][name], scope=name):
-                return view(*args, **kwargs)
+            try:
+                with limiter.limit(current_app.config["RATE_LIMITS"][name], scope=name):
+                    return view(*args, **kwargs)
+            except RateLimitExceeded as exc:
+                raise too_many_requests(_seconds_until_reset(limiter, exc)) from exc
 
         return wrapper
 
     return decorator
 
 
+def counter_storage() -> Storage:
+    """Where the limiter counts right now (Redis, or memory on the embedded default or while
+    Redis is unreachable), for rules that count events of their own."""
+    return current_app.extensions[EXTENSION_KEY].limiter.storage
+
+
 def init_app(app: Flask) -> Limiter:
-    """A limiter for this app, counting in its Redis when it has one, else in memory."""
+    """A limiter for this app, counting in its Redis when it has one, else in memory.
+
+    Its X-RateLimit/Retry-After headers stay off: they would put Retry-After on every
+    answer and overwrite the one a 503 or another 429 sets; a refusal says it instead.
+    """
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "service_hub")
     limiter = Limiter(
         key_func=_caller,
         default_limits=[],
-        headers_enabled=True,
-        retry_after="delta-seconds",
+        headers_enabled=False,
         swallow_errors=True,
         in_memory_fallback_enabled=True,
     )
