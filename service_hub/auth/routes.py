@@ -11,7 +11,7 @@ from service_hub.auth.schemas import (
     TokenSchema,
     WeChatLoginSchema,
 )
-from service_hub.ratelimit import limit
+from service_hub.ratelimit import address_of_caller, limit
 
 blp = Blueprint("auth", __name__, description="Sign in: residents via WeChat, staff by password")
 
@@ -37,11 +37,15 @@ class StaffLogin(MethodView):
     @blp.arguments(StaffLoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="rate limited")
+    @blp.alt_response(
+        429,
+        response="TOO_MANY_REQUESTS",
+        description="rate limited, or `login_locked` after repeated failures (see Retry-After)",
+    )
     @limit("login")
     def post(self, args):
         """Engineers, managers and admins sign in with username (or phone) and password."""
-        return service.login_staff(args["login"], args["password"])
+        return service.login_staff(args["login"], args["password"], address_of_caller())
 
 
 @blp.route("/me")

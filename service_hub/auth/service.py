@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import Engineer, Resident, StaffUser
 from models.base import utcnow
+from service_hub.auth import signin_guard
 from service_hub.auth.tokens import issue_token
 from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, Unauthorized
 from service_hub.extensions import db
@@ -94,21 +95,28 @@ def _upsert_resident(session: dict) -> Resident:
     return resident
 
 
-def login_staff(login: str, password: str) -> dict:
-    """Check a staff member's username (or phone) and password; return our token."""
+def login_staff(login: str, password: str, address: str) -> dict:
+    """Check a staff member's username (or phone) and password from the client at `address`;
+    return our token. Repeated failures lock the login for a while (signin_guard)."""
     # A username wins over another account's identical phone number.
     staff = db.session.scalar(sa.select(StaffUser).where(StaffUser.username == login))
     if staff is None:
         staff = db.session.scalar(sa.select(StaffUser).where(StaffUser.phone == login))
+    # Failures count against the account, so its username and phone share one budget.
+    account = f"staff:{staff.id}" if staff is not None else f"login:{login}"
+    signin_guard.check(account, address)
     if staff is None or not staff.active:
         check_password_hash(_DUMMY_HASH, password)
+        signin_guard.record_failure(account, address)
         raise Unauthorized(
             "Wrong username or password.", code="bad_credentials", message_zh="用户名或密码错误"
         )
     if not check_password_hash(staff.password_hash, password):
+        signin_guard.record_failure(account, address)
         raise Unauthorized(
             "Wrong username or password.", code="bad_credentials", message_zh="用户名或密码错误"
         )
+    signin_guard.record_success(account, address)
     token, ttl = issue_token("staff", staff.id, staff.role)
     engineer_id = db.session.scalar(
         sa.select(Engineer.id).where(Engineer.staff_user_id == staff.id)
