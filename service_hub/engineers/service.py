@@ -111,10 +111,12 @@ def create_engineer(
     base_lng: float,
     phone: str | None = None,
     community_ids: Sequence[int] = (),
+    skills: Sequence[dict] = (),
     **profile_fields,
 ) -> Engineer:
-    """A staff account with role engineer, its profile and the communities it serves, in one
-    transaction. A regional manager names at least one community, all in their region."""
+    """A staff account with role engineer, its profile, the communities it serves and its
+    skills ({skill, level}), in one transaction. A regional manager names at least one
+    community, all in their region."""
     ids = sorted(set(community_ids))
     communities = db.session.scalars(sa.select(Community).where(Community.id.in_(ids))).all()
     missing = set(ids) - {c.id for c in communities}
@@ -132,6 +134,9 @@ def create_engineer(
     db.session.add_all(
         EngineerCommunity(engineer_id=engineer.id, community_id=community_id)
         for community_id in ids
+    )
+    db.session.add_all(
+        EngineerSkill(engineer_id=engineer.id, skill=s["skill"], level=s["level"]) for s in skills
     )
     db.session.commit()
     return engineer
