@@ -55,6 +55,7 @@ def seed(app) -> dict:
         json={"text": "净水器滤芯多久换一次比较好？"},
     )
     assert question.status_code == 201, question.json
+    assert question.json["status"] == "visible", "moderation held the question: engineers miss it"
     app.extensions["job_queue"].drain()  # dispatch: the offer goes to 王建国
     return {"engineer": engineer, "username": username, "order": order.json["id"]}
 
@@ -117,6 +118,23 @@ def test_engineer_accepts_an_offer_and_completes_it_with_a_photo(
         headers=f.engineer_auth(live_server.app, live_server.data["engineer"]),
     )
     assert re.search(r"完工照片 /media/[0-9a-f]{64}\.png", detail.json["timeline"][-1]["reason"])
+
+
+def test_a_tab_chosen_while_the_view_is_still_loading_shows_its_content(live_server, open_page):
+    from playwright.sync_api import expect
+
+    page = open_page(**PHONE)
+    held = []  # the view's first call waits here until the engineer has chosen a tab
+    page.route("**/api/v1/engineers/me", lambda route: held.append(route), times=1)
+    with page.expect_request("**/api/v1/engineers/me"):
+        _sign_in(page, live_server)
+    page.get_by_role("tab", name="问答").click()
+    assert held, "the start-up request was not held"
+    held[0].continue_()
+
+    question = page.locator(".question").filter(has_text="净水器滤芯多久换一次")
+    expect(question.get_by_role("textbox")).to_be_visible()
+    expect(page.get_by_role("tab", name="问答")).to_have_attribute("aria-selected", "true")
 
 
 def test_engineer_answers_a_question_and_announces_a_visit(live_server, open_page, screenshot):

@@ -34,6 +34,10 @@
     visits: loadVisits, me: loadMe,
   };
   let current = "offers";
+  // start()'s promise, set at sign-in. Every tab needs what it loads (who I am, my communities),
+  // and the tabs can be tapped before it is done: a tab chosen meanwhile stays chosen and loads
+  // once it can, instead of loading half-ready and being switched away by start().
+  let started;
   function show(tab) {
     current = tab;
     for (const section of document.querySelectorAll("main [data-tab]")) {
@@ -42,7 +46,7 @@
     for (const button of document.querySelectorAll(".tabs [data-tab]")) {
       button.setAttribute("aria-selected", String(button.dataset.tab === tab));
     }
-    loaders[tab]().catch(fail);
+    started.then(() => (current === tab ? loaders[tab]() : null)).catch(fail);
   }
   for (const button of document.querySelectorAll(".tabs [data-tab]")) {
     button.addEventListener("click", () => show(button.dataset.tab));
@@ -341,12 +345,14 @@
     const tomorrow = new Date(Date.now() + 86400000);
     visitForm.elements.date.value = new Intl.DateTimeFormat("en-CA", { timeZone: SH.config.timezone })
       .format(tomorrow);
-    show(location.hash.slice(1) in loaders ? location.hash.slice(1) : "offers");
   }
 
   SH.signIn({
     storageKey: "serviceHub.engineer",
     check: (token) => (token.engineer_id ? null : "该账号不是师傅账号"),
-    onSignedIn: () => start().catch(fail),
+    onSignedIn: () => {
+      started = start();
+      show(location.hash.slice(1) in loaders ? location.hash.slice(1) : "offers");
+    },
   });
 })();
