@@ -29,6 +29,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# How long any wait (an action, an expect, a navigation) may take before the test fails: a
+# deadline, never a pause, since each wait ends as soon as its condition holds. Generous,
+# because on a busy 2-core machine one step of the app and the browser can take seconds.
+DEADLINE_MS = 30_000
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 LOOPBACK = {"127.0.0.1", "localhost"}
 _taken: list[Path] = []
@@ -53,8 +57,9 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(f"CI runs the browser tests: {reason}")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=DEADLINE_MS)  # expect's own default (5 s) ignores the page's
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -128,7 +133,7 @@ def open_page(browser):
         context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(DEADLINE_MS)
         page.on("request", lambda r: _note_outside(r.url, outside))
         page.on("pageerror", lambda e: errors.append(str(e)))
         return page

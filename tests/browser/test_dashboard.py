@@ -81,7 +81,9 @@ def test_manager_signs_in_sorts_the_kpi_table_and_opens_a_community(
             lambda r, order=order: "sort=complaints_per_1000" in r.url and f"order={order}" in r.url
         ):
             header.click()
-        expect(page.locator("th[aria-sort]")).to_have_attribute(
+        # This column's header, not whichever is sorted: the old table stays until the new renders.
+        column = page.locator("th", has=header)
+        expect(column).to_have_attribute(
             "aria-sort", "descending" if order == "desc" else "ascending"
         )
         values = _numbers(page.evaluate(COLUMN_JS, "complaints_per_1000"))
