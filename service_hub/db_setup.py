@@ -1,11 +1,16 @@
-"""Per-backend database settings applied when connections open."""
+"""Per-backend database settings applied when connections open, and sessions that end
+cleanly even when the database went away under them."""
 
 from __future__ import annotations
+
+import logging
 
 import sqlalchemy as sa
 from flask import Flask
 
 from service_hub.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -27,8 +32,32 @@ def _sqlite_begin_immediate(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def end_failed_transaction() -> None:
+    """Roll back after an error. When the database went away the rollback fails as well:
+    then drop the session's connections unused (the pool opens fresh ones when it is back)."""
+    try:
+        db.session.rollback()
+    except sa.exc.DBAPIError as error:
+        log.warning("rollback on a lost database connection: %s", error.orig)
+        db.session().invalidate()
+
+
+def _close_session(_exc) -> None:
+    # Flask-SQLAlchemy closes the session after every request and job, which rolls back its
+    # transaction; on a connection PostgreSQL has just closed that raises past every error
+    # handler, and gunicorn answers with its own HTML page. Close it here first, failure-proof.
+    try:
+        db.session.remove()
+    except sa.exc.DBAPIError as error:
+        log.warning("closing a session on a lost database connection: %s", error.orig)
+        db.session().invalidate()
+        db.session.remove()
+
+
 def init_app(app: Flask) -> None:
-    """Install connection hooks for the configured backend."""
+    """Install connection hooks for the configured backend, and the session teardown."""
+    # Registered after Flask-SQLAlchemy's teardown, so it runs before it.
+    app.teardown_appcontext(_close_session)
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":

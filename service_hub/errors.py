@@ -7,7 +7,7 @@ import logging
 
 import marshmallow as ma
 from flask import Flask, jsonify
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -153,6 +153,20 @@ def _is_connection_error(error: OperationalError) -> bool:
     )
 
 
+def is_database_outage(error: BaseException) -> bool:
+    """The database cannot be reached (down, restarting, connection cut), as opposed to a
+    statement it refused: answered 503, and a job is tried again (service_hub/worker.py)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if not isinstance(error, (OperationalError, InterfaceError)):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate:
+        # 08: connection exception; 57P01-03: shutting down, crashed, starting up.
+        return sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03")
+    return _is_connection_error(error)  # the client could not connect, or lost the server
+
+
 def is_transient_conflict(error: OperationalError) -> bool:
     """Deadlock or serialisation failure (PostgreSQL SQLSTATE 40P01, 40001), or SQLite busy."""
     if getattr(error.orig, "sqlstate", None) in ("40001", "40P01"):
@@ -164,12 +178,7 @@ def handle_unexpected(error: Exception):
     """Never show a stack trace: log it and answer with a plain 500."""
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
-    if (
-        isinstance(error, (OperationalError, InterfaceError))
-        and error.connection_invalidated
-        or isinstance(error, OperationalError)
-        and _is_connection_error(error)
-    ):
+    if is_database_outage(error):
         log.error("database unavailable: %s", error.orig)
         response, status = error_response(
             503,

@@ -48,7 +48,10 @@ class Readiness(MethodView):
             "checks": checks,
             "queue_kind": job_queue().kind,
         }
-        return body, 200 if ready else 503
+        if ready:
+            return body, 200
+        # Like every unavailable answer (service_hub/errors.py): when to ask again.
+        return body, 503, {"Retry-After": "5"}
 
 
 def _database_ok() -> bool:
