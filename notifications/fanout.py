@@ -97,11 +97,20 @@ def deliver_chunk(
         )
     )
     delivered = deliver_to_inbox(resident_ids, payload["kind"], message.event_key, payload)
-    new = wechat_channel.plan(
-        resident_ids, payload["kind"], message.event_key, payload, broadcast_id
-    )
+    wechat_channel.plan(resident_ids, payload["kind"], message.event_key, payload, broadcast_id)
     db.session.commit()
-    wechat_channel.send(new)
+    # What this run planned, and what an earlier run of the chunk planned but never tried
+    # (it met a database outage): sending decides each delivery once, under a row lock.
+    untried = db.session.scalars(
+        sa.select(Delivery.id).where(
+            Delivery.resident_id.in_(resident_ids),
+            Delivery.kind == payload["kind"],
+            Delivery.event_key == message.event_key,
+            Delivery.status == "queued",
+            Delivery.attempts == 0,
+        )
+    ).all()
+    wechat_channel.send(list(untried))
     return delivered
 
 

@@ -1,9 +1,10 @@
 """The transactional outbox: asynchronous work recorded in the same transaction as its cause.
 
 Every consequence that runs later (dispatching an order, telling residents of a visit) is a
-row here, committed with the event; a relay then enqueues it. A crash between commit and
-enqueue loses nothing: `relay_stale` finds the row again. Handlers are idempotent, because a
-row can be relayed more than once.
+row here, committed with the event; a relay then enqueues it under a job id of its own. A crash
+between commit and enqueue loses nothing: `relay_stale` finds the row again within seconds, and
+so it finds a row whose job the queue no longer holds (Redis restarted empty, a worker died
+with it). Handlers are idempotent, because a row can be relayed more than once.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from flask import after_this_request, g, has_request_context
 
 from models import OutboxMessage
 from models.base import utcnow
+from service_hub.db_setup import end_failed_transaction
 from service_hub.extensions import db
-from service_hub.jobqueue import job_queue
+from service_hub.jobqueue import FAILED, GONE, job_queue
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,15 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "standing.recompute": ("default", "dispatch.standing:handle_recompute_message"),
 }
 
-RELAY_GRACE = timedelta(seconds=30)
+# A row younger than this may still be on its way to the queue (relayed after the response).
+RELAY_GRACE = timedelta(seconds=5)
+# A row whose job failed is tried again after this (its worker already retried outages).
 REDELIVER_AFTER = timedelta(minutes=10)
+
+
+def job_id_for(message_id: int) -> str:
+    """The job id of an outbox row, so the queue can be asked whether it still holds it."""
+    return f"outbox-{message_id}"
 
 
 def record(kind: str, event_key: str, payload: dict) -> int:
@@ -68,7 +77,7 @@ def commit_and_relay() -> None:
             except Exception:
                 # Committed rows are safe; relay_stale picks them up. The answer stands.
                 log.exception("outbox relay after the response failed")
-                db.session.rollback()
+                end_failed_transaction()
             return response
 
     g.outbox_pending.extend(ids)
@@ -76,9 +85,16 @@ def commit_and_relay() -> None:
 
 def relay(ids: list[int]) -> int:
     """Claim the given unrelayed rows and enqueue a job for each; returns how many."""
+    return _claim_and_enqueue(
+        sa.and_(OutboxMessage.id.in_(ids), OutboxMessage.relayed_at.is_(None))
+    )
+
+
+def _claim_and_enqueue(claimable) -> int:
+    # The claim is one UPDATE, so two relays running together never enqueue a row twice.
     claimed = db.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.relayed_at.is_(None))
+        .where(claimable)
         .values(relayed_at=utcnow())
         .returning(OutboxMessage.id, OutboxMessage.kind)
     ).all()
@@ -87,7 +103,9 @@ def relay(ids: list[int]) -> int:
     for message_id, kind in claimed:
         queue_name = HANDLERS[kind][0]
         try:
-            job_queue().enqueue(queue_name, process_message, message_id)
+            job_queue().enqueue(
+                queue_name, process_message, message_id, job_id=job_id_for(message_id)
+            )
             sent += 1
         except Exception:
             # Redis is down: leave the row for relay_stale once it is back.
@@ -101,28 +119,58 @@ def relay(ids: list[int]) -> int:
     return sent
 
 
+def _relay_again(rows: list[int], relayed_before, wanted) -> int:
+    """Relay again the rows among `rows` whose job state is in `wanted` (and which nobody
+    claimed since relayed_before)."""
+    states = job_queue().job_states([job_id_for(message_id) for message_id in rows])
+    again = [message_id for message_id in rows if states[job_id_for(message_id)] in wanted]
+    if not again:
+        return 0
+    return _claim_and_enqueue(
+        sa.and_(
+            OutboxMessage.id.in_(again),
+            OutboxMessage.completed_at.is_(None),
+            OutboxMessage.relayed_at <= relayed_before,
+        )
+    )
+
+
+def _unfinished(relayed_from, relayed_until, limit: int) -> list[int]:
+    query = sa.select(OutboxMessage.id).where(
+        OutboxMessage.completed_at.is_(None), OutboxMessage.relayed_at <= relayed_until
+    )
+    if relayed_from is not None:
+        query = query.where(OutboxMessage.relayed_at > relayed_from)
+    return list(db.session.scalars(query.order_by(OutboxMessage.relayed_at).limit(limit)))
+
+
 def relay_stale(
     limit: int = 1000, grace: timedelta = RELAY_GRACE, redeliver_after: timedelta = REDELIVER_AFTER
 ) -> int:
-    """Relay rows never relayed, or relayed long ago and still not done (a lost job)."""
+    """Periodic (every few seconds): relay rows never relayed, and rows relayed lately whose
+    job the queue no longer holds, neither waiting nor failed: lost with Redis's data or with
+    a dead worker. Rows relayed longer ago are redeliver_overdue's."""
     now = utcnow()
-    stale = sa.or_(
-        sa.and_(OutboxMessage.relayed_at.is_(None), OutboxMessage.created_at <= now - grace),
-        sa.and_(
-            OutboxMessage.completed_at.is_(None),
-            OutboxMessage.relayed_at <= now - redeliver_after,
-        ),
-    )
-    ids = db.session.scalars(
-        sa.select(OutboxMessage.id).where(stale).order_by(OutboxMessage.id).limit(limit)
+    never = db.session.scalars(
+        sa.select(OutboxMessage.id)
+        .where(OutboxMessage.relayed_at.is_(None), OutboxMessage.created_at <= now - grace)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
     ).all()
-    if not ids:
-        return 0
-    db.session.execute(
-        sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(relayed_at=None)
-    )
+    # Only the recent rows: an index range on relayed_at, however long the table grows.
+    recent = _unfinished(now - redeliver_after, now - grace, limit)
     db.session.commit()
-    return relay(ids)
+    sent = relay(list(never)) if never else 0
+    return sent + _relay_again(recent, now - grace, {GONE})
+
+
+def redeliver_overdue(limit: int = 1000, redeliver_after: timedelta = REDELIVER_AFTER) -> int:
+    """Periodic (every minute): relay again rows relayed long ago and still not done whose job
+    is not waiting: a handler that keeps failing is tried again every redeliver_after."""
+    now = utcnow()
+    overdue = _unfinished(None, now - redeliver_after, limit)
+    db.session.commit()
+    return _relay_again(overdue, now - redeliver_after, {GONE, FAILED})
 
 
 def _handler(kind: str):

@@ -20,6 +20,20 @@ log = logging.getLogger(__name__)
 
 QUEUE_NAMES = ("dispatch", "notifications", "default")
 
+# What a queue can say of a job it was given (see job_states).
+WAITING, FAILED, GONE = "waiting", "failed", "gone"
+
+# Pauses while Redis or PostgreSQL is unreachable: they double from the first and stop
+# growing at the cap, so a process retries often during an outage and resumes within
+# seconds of its end.
+OUTAGE_FIRST_PAUSE = 0.5
+OUTAGE_MAX_PAUSE = 5.0
+
+
+def outage_pause(attempt: int) -> float:
+    """Seconds to wait before try number attempt + 1 (attempt counts from 0)."""
+    return min(OUTAGE_MAX_PAUSE, OUTAGE_FIRST_PAUSE * 2 ** min(attempt, 16))
+
 
 def _check_queue(name: str) -> None:
     if name not in QUEUE_NAMES:
@@ -38,10 +52,44 @@ class RQJobQueue:
         self.redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
         self.queues = {name: Queue(name, connection=self.redis) for name in QUEUE_NAMES}
 
-    def enqueue(self, queue_name: str, func: Callable, *args) -> None:
-        """Run func(*args) on a worker as soon as one is free."""
+    def enqueue(self, queue_name: str, func: Callable, *args, job_id: str | None = None) -> None:
+        """Run func(*args) on a worker as soon as one is free.
+
+        With a job_id, whatever Redis still holds under that id (a failed or abandoned run)
+        is replaced, so a re-driven job starts afresh.
+        """
+        from rq.job import Job
+
         _check_queue(queue_name)
-        self.queues[queue_name].enqueue(func, *args)
+        if job_id is not None:
+            [earlier] = Job.fetch_many([job_id], connection=self.redis)
+            if earlier is not None:
+                earlier.delete()
+        self.queues[queue_name].enqueue(func, *args, job_id=job_id)
+
+    def job_states(self, job_ids: list[str]) -> dict[str, str]:
+        """For each job id: WAITING (queued, scheduled, deferred, or running within its
+        timeout), FAILED, or GONE (finished, lost with Redis's data, or abandoned: RQ stops
+        any job at its timeout, so one "started" longer ago than that has no worker left)."""
+        from rq import Queue
+        from rq.job import Job, JobStatus
+
+        states = {}
+        now = time.time()
+        jobs = Job.fetch_many(job_ids, connection=self.redis)
+        for job_id, job in zip(job_ids, jobs, strict=True):
+            status = job.get_status(refresh=False) if job is not None else None
+            if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+                states[job_id] = WAITING
+            elif status == JobStatus.STARTED and job.started_at is not None:
+                limit = (job.timeout or Queue.DEFAULT_TIMEOUT) + 60
+                running_for = now - job.started_at.timestamp()
+                states[job_id] = WAITING if running_for < limit else GONE
+            elif status == JobStatus.FAILED:
+                states[job_id] = FAILED
+            else:
+                states[job_id] = GONE
+        return states
 
     def enqueue_in(self, queue_name: str, delay: timedelta, func: Callable, *args) -> None:
         """Run func(*args) after delay (needs a worker started with the scheduler)."""
@@ -75,6 +123,9 @@ class InProcessJobQueue:
         self.app = app
         self._ready: queue.Queue = queue.Queue()
         self._scheduled: list = []
+        # Job ids given to enqueue(): those not run yet, and those whose run raised.
+        self._waiting: set[str] = set()
+        self._failed: set[str] = set()
         self._counter = itertools.count()
         self._lock = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="in-process-jobs", daemon=True)
@@ -83,10 +134,23 @@ class InProcessJobQueue:
         if timers:
             threading.Thread(target=self._promote_due, name="in-process-timer", daemon=True).start()
 
-    def enqueue(self, queue_name: str, func: Callable, *args) -> None:
+    def enqueue(self, queue_name: str, func: Callable, *args, job_id: str | None = None) -> None:
         """Run func(*args) on the worker thread."""
         _check_queue(queue_name)
-        self._ready.put((func, args))
+        if job_id is not None:
+            self._waiting.add(job_id)
+            self._failed.discard(job_id)
+        self._ready.put((func, args, job_id))
+
+    def job_states(self, job_ids: list[str]) -> dict[str, str]:
+        """For each job id: WAITING, FAILED, or GONE (run, or lost with a restart)."""
+
+        def state(job_id: str) -> str:
+            if job_id in self._waiting:
+                return WAITING
+            return FAILED if job_id in self._failed else GONE
+
+        return {job_id: state(job_id) for job_id in job_ids}
 
     def enqueue_in(self, queue_name: str, delay: timedelta, func: Callable, *args) -> None:
         """Run func(*args) once delay has passed."""
@@ -129,7 +193,7 @@ class InProcessJobQueue:
         with self._lock:
             jobs, self._scheduled = self._scheduled, []
         for _, _, func, args in sorted(jobs):
-            self._ready.put((func, args))
+            self._ready.put((func, args, None))
         return len(jobs)
 
     def _promote_due(self) -> None:
@@ -138,19 +202,22 @@ class InProcessJobQueue:
                 now = time.monotonic()
                 while self._scheduled and self._scheduled[0][0] <= now:
                     _, _, func, args = heapq.heappop(self._scheduled)
-                    self._ready.put((func, args))
+                    self._ready.put((func, args, None))
                 wait = self._scheduled[0][0] - now if self._scheduled else None
                 self._lock.wait(timeout=wait)
 
     def _run(self) -> None:
         while True:
-            func, args = self._ready.get()
+            func, args, job_id = self._ready.get()
             try:
                 with self.app.app_context():
                     func(*args)
             except Exception:
                 log.exception("in-process job %s%r failed", getattr(func, "__name__", func), args)
+                if job_id is not None:
+                    self._failed.add(job_id)
             finally:
+                self._waiting.discard(job_id)
                 self._ready.task_done()
 
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 from dispatch.assignment import sweep
 from dispatch.standing import refresh_all
 from notifications.fanout import reconcile
-from notifications.outbox import relay_stale
+from notifications.outbox import redeliver_overdue, relay_stale
 from notifications.reminders import remind_upcoming_activities
 from service_hub.coupons.notices import remind_expiring_coupons
 
 # (function, queue, every N seconds)
 PERIODIC_JOBS = (
-    (relay_stale, "default", 60),
+    # Outbox rows never relayed or whose job the queue lost: re-driven within seconds of an
+    # outage's end (docs/operations.md, "Outages").
+    (relay_stale, "default", 5),
+    (redeliver_overdue, "default", 60),
     (sweep, "dispatch", 60),
     (reconcile, "notifications", 60),
     (remind_upcoming_activities, "notifications", 15 * 60),

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from models import DispatchOffer, OutboxMessage, ServiceOrder
 from notifications import outbox
-from service_hub import create_app
+from service_hub import create_app, worker
 from service_hub.extensions import db
 from service_hub.jobqueue import RQJobQueue
 from tests import factories as f
@@ -68,10 +69,10 @@ def test_a_dispatch_lost_with_its_worker_is_redelivered_and_done_once(app, clien
             db.session.scalar(sa.select(ServiceOrder.status).where(ServiceOrder.id == order_id))
             == "created"
         )
-        assert outbox.relay_stale(redeliver_after=timedelta(0)) == 1
+        assert outbox.relay_stale(grace=timedelta(0)) == 1  # the queue no longer holds its job
     run_jobs()
     with app.app_context():
-        outbox.relay_stale(redeliver_after=timedelta(0))  # a second redelivery changes nothing
+        outbox.redeliver_overdue(redeliver_after=timedelta(0))  # a second redelivery: no change
     run_jobs()
     with app.app_context():
         offers = db.session.scalar(
@@ -116,3 +117,18 @@ def test_the_service_recovers_by_itself_when_postgresql_drops_its_connections(ap
             )
         other.dispose()
     assert client.get(f"/api/v1/communities/{community_id}").status_code == 200
+
+
+def unreachable():
+    """A job that always finds Redis gone (importable by RQ workers)."""
+    raise RedisConnectionError("simulated outage")
+
+
+@server_backend
+def test_a_job_that_keeps_meeting_an_outage_is_retried_a_bounded_number_of_times(app, monkeypatch):
+    monkeypatch.setattr(worker, "OUTAGE_RETRIES", 2)
+    monkeypatch.setattr(worker, "outage_pause", lambda attempt: 0)
+    job = app.extensions["job_queue"].queues["default"].enqueue(unreachable)
+    worker.build_worker(app, ("default",), simple=True).work(burst=True, logging_level="ERROR")
+    job.refresh()
+    assert (job.get_status(), job.meta.get("outage_retries")) == ("failed", 2)
