@@ -23,13 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.order_throughput import PG_URL, REDIS_URL, build  # noqa: E402
+from demo.fake_wechat import FakeWeChatServer  # noqa: E402
 from models import (  # noqa: E402
     Delivery,
     InboxNotification,
 )
 from notifications import fanout, outbox  # noqa: E402
 from service_hub.extensions import db  # noqa: E402
-from service_hub.wechat.fake_server import FakeWeChatServer  # noqa: E402
 from tests import factories as f  # noqa: E402
 
 

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from redis import Redis
 
+from demo.fake_wechat import FakeWeChatServer
 from service_hub import create_app
 from service_hub.extensions import db
-from service_hub.wechat.fake_server import FakeWeChatServer
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

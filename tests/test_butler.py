@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from demo.fake_wechat import SCENE_ALLOWED, SCENE_MAX_LENGTH
 from models import ButlerBinding, ButlerCode
 from models.base import utcnow
 from service_hub.butler.service import active_butler_of
 from service_hub.extensions import db
 from service_hub.wechat.access_token import access_token_provider
-from service_hub.wechat.fake_server import SCENE_ALLOWED, SCENE_MAX_LENGTH
 from tests import factories as f
 
 CODES = "/api/v1/engineers/me/bind-codes"

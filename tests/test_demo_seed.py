@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from demo.seed import DEMO_PASSWORD, seed_demo
 from models import (
     Community,
     CommunityBinding,
@@ -17,7 +18,6 @@ from models import (
     ServiceOrder,
     ServiceType,
 )
-from service_hub.demo import DEMO_PASSWORD, seed_demo
 from service_hub.extensions import db
 from service_hub.kpis import rollup
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from demo.seed import seed_demo
 from models import Review, ServiceOrder
-from service_hub.demo import seed_demo
 from service_hub.extensions import db
 from tests import factories as f
 

@@ -9,8 +9,8 @@ import struct
 import pytest
 import requests
 
+from demo.fake_wechat import FakeWeChatServer, FakeWeChatState
 from service_hub.wechat import WeChatClient, WeChatError, WeChatUnavailable
-from service_hub.wechat.fake_server import FakeWeChatServer, FakeWeChatState
 
 
 @pytest.fixture(scope="module")

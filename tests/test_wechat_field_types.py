@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from demo.fake_wechat import FakeWeChatState, create_fake_wechat_app
 from notifications.fields import FieldRefused, fit
 from service_hub.timefmt import local_datetime_text
-from service_hub.wechat.fake_server import FakeWeChatState, create_fake_wechat_app
 
 DOCUMENTED = [
     ("thing1", "滤芯更换"),

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from demo.extras import seed_extras
+from demo.seed import DEMO_PASSWORD, seed_demo
 from dispatch.standing import rebuild as rebuild_standings
-from service_hub.demo import DEMO_PASSWORD, seed_demo
-from service_hub.demo_extras import seed_extras
 
 pytestmark = pytest.mark.browser
 

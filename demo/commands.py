@@ -1,11 +1,43 @@
-"""`flask demo`: the embedded default in one command, with the fake WeChat and demo data."""
+"""`flask demo` (the embedded default in one command, with the fake WeChat and demo data) and
+`flask seed-demo`.
+
+`service_hub.cli.register_cli` registers both in every process that creates the app, gunicorn
+workers included; so this module imports the demo's own modules (the seed data and the fake
+WeChat) inside the commands, and a production process never loads them.
+"""
 
 from __future__ import annotations
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_migrate import upgrade
 from werkzeug.serving import run_simple
+
+from dispatch.standing import rebuild as rebuild_standings
+from models import Community
+from service_hub.extensions import db
+
+
+@click.command("seed-demo")
+@click.option("--communities", default=300, show_default=True)
+@click.option("--seed", default=20261122, show_default=True, help="Random seed.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when communities exist already.")
+@with_appcontext
+def seed_demo_command(communities: int, seed: int, if_empty: bool):
+    """Fill the database with a realistic demo city (Shanghai) and a year of orders."""
+    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(Community)):
+        db.session.rollback()
+        click.echo("demo data present; skipping seed")
+        return
+    from demo.extras import seed_extras
+    from demo.seed import seed_demo
+
+    summary = seed_demo(communities=communities, seed=seed, progress=click.echo)
+    summary.update(seed_extras(seed))
+    summary["standings"] = rebuild_standings()
+    click.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 
 
 @click.command("demo")
@@ -15,11 +47,7 @@ from werkzeug.serving import run_simple
 @with_appcontext
 def demo_command(host: str, port: int, wechat_port: int):
     """Migrate, seed the demo city if empty, start the fake WeChat, and serve the API."""
-    from flask_migrate import upgrade
-
-    from service_hub.cli import seed_demo_command
-    from service_hub.extensions import db
-    from service_hub.wechat.fake_server import FakeWeChatServer
+    from demo.fake_wechat import FakeWeChatServer
 
     app = current_app._get_current_object()
     upgrade()

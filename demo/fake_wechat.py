@@ -422,7 +422,7 @@ class FakeWeChatServer:
 
 
 def main() -> None:
-    """Serve in the foreground for a demo: python -m service_hub.wechat.fake_server [PORT]."""
+    """Serve in the foreground for a demo: python -m demo.fake_wechat [PORT]."""
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8901
     with FakeWeChatServer(port=port) as server:
         print(f"fake WeChat on {server.base_url} for appid {server.state.appid} (Ctrl-C stops)")

@@ -1,7 +1,7 @@
 """What the demo city looks like: Shanghai districts, roads, name parts, the service catalogue,
 texts people write, and small pure helpers that combine them (no database here).
 
-Everything people read is Simplified Chinese; `service_hub.demo` seeds the database with it.
+Everything people read is Simplified Chinese; `demo.seed` seeds the database with it.
 """
 
 from __future__ import annotations

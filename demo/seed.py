@@ -17,9 +17,9 @@ from flask import current_app
 from werkzeug.security import generate_password_hash
 
 import models
+from demo import names
 from dispatch.ranking import Candidate, OrderNeeds, score
 from models.base import utcnow
-from service_hub import demo_names as names
 from service_hub.extensions import db
 from service_hub.kpis.rollup import rebuild
 from service_hub.timefmt import local_zone
