@@ -28,7 +28,8 @@ from models import (  # noqa: E402
     Delivery,
     InboxNotification,
 )
-from notifications import fanout, outbox  # noqa: E402
+from notifications import fanout  # noqa: E402
+from service_hub import outbox  # noqa: E402
 from service_hub.extensions import db  # noqa: E402
 from tests import factories as f  # noqa: E402
 

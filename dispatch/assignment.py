@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -27,17 +28,21 @@ from models import (
 )
 from models.base import utcnow
 from models.order import OPEN_STATUSES
-from notifications.outbox import commit_and_relay, record
 from service_hub.butler.service import active_butler_of
 from service_hub.errors import AppError
 from service_hub.extensions import db
 from service_hub.jobqueue import job_queue
 from service_hub.orders.timeline import SYSTEM, Actor, illegal_transition, lock_order, move
+from service_hub.outbox import commit_and_relay, record
 from service_hub.timefmt import local_zone
 
 log = logging.getLogger(__name__)
 
 DISPATCHABLE = (OrderStatus.CREATED, OrderStatus.DISPATCHING)
+
+# Consequences of an engineer taking an order, in its transaction, registered at start-up
+# (service_hub/wiring.py): the visit to the community that rules above dispatch keep.
+ACCEPTED_HOOKS: list[Callable[[ServiceOrder], None]] = []
 
 
 def load_candidates(order: ServiceOrder) -> list[Candidate]:
@@ -171,8 +176,6 @@ def dispatch(order_id: int) -> int | None:
     db.session.flush()
     offer_id = offer.id
     commit_and_relay()
-    from dispatch.jobs import expire_offer
-
     try:
         job_queue().enqueue_in("dispatch", timeout, expire_offer, offer_id)
     except Exception:
@@ -340,21 +343,10 @@ def sweep(grace: timedelta = timedelta(seconds=30), limit: int = 500) -> dict[st
 
 
 def _announce_visit(order: ServiceOrder) -> None:
-    """An accepted order is a visit to the community: every bound resident is told and may
-    book a follow-on slot right after this order's window."""
-    from service_hub.visits.service import follow_on_slots, schedule_visit
-
-    start = order.window_start or utcnow() + timedelta(hours=1)
-    end = order.window_end or start + timedelta(hours=2)
-    slots = follow_on_slots(end)
-    schedule_visit(
-        order.engineer_id,
-        order.community_id,
-        start,
-        slots[-1]["ends_at"] if slots else end,
-        slots,
-        order_id=order.id,
-    )
+    """The resident hears who is coming; the hooks registered at start-up follow (the order
+    becomes a visit to the community, with follow-on slots for the neighbours)."""
+    for hook in ACCEPTED_HOOKS:
+        hook(order)
     engineer = db.session.get(Engineer, order.engineer_id)
     service_type = db.session.get(ServiceType, order.service_type_id)
     record(

@@ -17,8 +17,8 @@ from flask import current_app
 from dispatch.composite import StandingFacts, composite
 from models import EngineerCommunity, EngineerLike, OrderStatus, OutboxMessage, Review, ServiceOrder
 from models.base import utcnow
-from notifications.outbox import record
 from service_hub.extensions import db
+from service_hub.outbox import record
 from service_hub.timefmt import local_zone
 
 Pair = tuple[int, int]  # (engineer_id, community_id)

@@ -13,12 +13,13 @@ from models.delivery import (
     SubscriptionPrompt,
 )
 from models.kpi import CommunityMonthKpi, CommunityMonthResident
-from models.notification import InboxNotification, OutboxMessage
+from models.notification import InboxNotification
 from models.order import DispatchOffer, OrderEvent, OrderStatus, Review, ServiceOrder
 from models.people import Engineer, EngineerCommunity, EngineerSkill, Resident, StaffUser
 from models.reputation import ButlerBinding, ButlerCode, EngineerLike, FollowUp, PointsEntry
 from models.upload import Upload
 from models.visit import Booking, Visit, VisitSlot
+from service_hub.outbox import OutboxMessage  # plumbing: the outbox owns its table
 
 __all__ = [
     "Activity",

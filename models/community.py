@@ -9,11 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, utcnow
 from service_hub.extensions import db
+from service_hub.geo import cell_of
 
 
 def _cell_from_coordinates(context) -> int:
-    from service_hub.communities.geo import cell_of
-
     params = context.get_current_parameters()
     return cell_of(params["lat"], params["lng"])
 
@@ -32,7 +31,7 @@ class Community(db.Model):
     address: Mapped[str] = mapped_column(sa.String(200), default="")
     lat: Mapped[float]
     lng: Mapped[float]
-    # Grid cell of (lat, lng) for the nearby lookup; see service_hub/communities/geo.py.
+    # Grid cell of (lat, lng) for the nearby lookup; see service_hub/geo.py.
     geo_cell: Mapped[int] = mapped_column(sa.BigInteger, default=_cell_from_coordinates)
     household_count: Mapped[int] = mapped_column(default=0)
     tier: Mapped[str] = mapped_column(sa.String(8), default="B")
@@ -52,8 +51,6 @@ class Community(db.Model):
 
 @sa.event.listens_for(Community, "before_update")
 def _keep_cell_in_step(_mapper, _connection, community: Community) -> None:
-    from service_hub.communities.geo import cell_of
-
     community.geo_cell = cell_of(community.lat, community.lng)
 
 

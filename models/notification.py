@@ -1,4 +1,4 @@
-"""The transactional outbox and each resident's in-app inbox."""
+"""Each resident's in-app inbox (the outbox's row lives with the outbox: service_hub/outbox.py)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, utcnow
 from service_hub.extensions import db
-
-
-class OutboxMessage(db.Model):
-    """A notification event written in the same transaction as its cause, relayed later."""
-
-    __tablename__ = "outbox_message"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(32))
-    event_key: Mapped[str] = mapped_column(sa.String(64))
-    payload: Mapped[dict] = mapped_column(sa.JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    __table_args__ = (sa.UniqueConstraint("kind", "event_key"),)
 
 
 class InboxNotification(db.Model):

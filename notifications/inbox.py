@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from models import InboxNotification, OutboxMessage
 from models.base import utcnow
+from notifications import wechat_channel
 from notifications.templates import get_kind
 from service_hub.extensions import db
 from service_hub.sql import insert_ignoring_duplicates
@@ -32,8 +33,6 @@ def deliver_to_inbox(resident_ids: list[int], kind: str, event_key: str, payload
 
 def handle_resident_notice(message: OutboxMessage) -> None:
     """Outbox handler: one message to one resident, in the inbox and through WeChat."""
-    from notifications import wechat_channel
-
     payload = message.payload
     deliver_to_inbox([payload["resident_id"]], payload["kind"], message.event_key, payload)
     new = wechat_channel.plan([payload["resident_id"]], payload["kind"], message.event_key, payload)

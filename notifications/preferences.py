@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models import Broadcast, Delivery, NotificationOptOut, SubscriptionCredit, SubscriptionPrompt
+from models import (
+    Broadcast,
+    Community,
+    Delivery,
+    NotificationOptOut,
+    SubscriptionCredit,
+    SubscriptionPrompt,
+)
 from models.base import utcnow
 from notifications.templates import KINDS
 from service_hub.errors import InvalidInput, NotFound
@@ -106,8 +113,6 @@ def broadcast_counts(broadcast_ids: list[int]) -> dict[int, dict[str, int]]:
 
 def broadcasts_query(region_clause, community_id: int | None) -> sa.Select:
     """Broadcasts newest first, limited to a region (and a community when given)."""
-    from models import Community
-
     stmt = (
         sa.select(Broadcast)
         .join(Community, Community.id == Broadcast.community_id)

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from models import Activity, ActivitySignup, OutboxMessage
 from models.base import utcnow
-from notifications.outbox import commit_and_relay, record
 from service_hub.extensions import db
+from service_hub.outbox import commit_and_relay, record
 from service_hub.timefmt import local_datetime_text
 
 HORIZON = timedelta(hours=24)

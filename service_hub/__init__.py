@@ -44,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from service_hub import db_setup, jobqueue, ratelimit
+    from service_hub import db_setup, jobqueue, ratelimit, wiring
     from service_hub.api import init_api
     from service_hub.cli import register_cli
     from service_hub.extensions import db, migrate
@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     db_setup.init_app(app)
     jobqueue.init_app(app)
+    wiring.wire(app)
     ratelimit.init_app(app)
     init_api(app)
     register_cli(app)

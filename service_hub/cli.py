@@ -1,4 +1,5 @@
-"""Command-line tools: staff accounts, demo data, workers, outbox relay, KPI rebuild."""
+"""Command-line tools: staff accounts, workers, outbox relay, KPI rebuild; `register_cli` also
+registers the demo's commands (`flask demo`, `flask seed-demo`) from the `demo` package."""
 
 from __future__ import annotations
 
@@ -136,36 +137,11 @@ def _create_engineer(
     )
 
 
-@click.command("seed-demo")
-@click.option("--communities", default=300, show_default=True)
-@click.option("--seed", default=20261122, show_default=True, help="Random seed.")
-@click.option("--if-empty", is_flag=True, help="Do nothing when communities exist already.")
-@with_appcontext
-def seed_demo_command(communities: int, seed: int, if_empty: bool):
-    """Fill the database with a realistic demo city (Shanghai) and a year of orders."""
-    import sqlalchemy as sa
-
-    from models import Community
-    from service_hub.demo import seed_demo
-
-    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(Community)):
-        db.session.rollback()
-        click.echo("demo data present; skipping seed")
-        return
-    from dispatch.standing import rebuild
-    from service_hub.demo_extras import seed_extras
-
-    summary = seed_demo(communities=communities, seed=seed, progress=click.echo)
-    summary.update(seed_extras(seed))
-    summary["standings"] = rebuild()
-    click.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
-
-
 @click.command("outbox-relay")
 @with_appcontext
 def outbox_relay_command():
     """Re-enqueue outbox messages never relayed, or whose job was lost or failed long ago."""
-    from notifications.outbox import redeliver_overdue, relay_stale
+    from service_hub.outbox import redeliver_overdue, relay_stale
 
     click.echo(f"relayed {relay_stale() + redeliver_overdue()} outbox messages")
 
@@ -199,8 +175,8 @@ def kpis_rebuild_command():
 
 def register_cli(app: Flask) -> None:
     """Attach the commands to `flask`."""
+    from demo.commands import demo_command, seed_demo_command
     from service_hub.communities.import_cli import import_communities_command
-    from service_hub.demo_server import demo_command
     from service_hub.worker import cron_command, worker_command
 
     for command in (

@@ -38,16 +38,19 @@ def _number(env, name: str, default: str, kind=int):
         raise ConfigError(f"{name} must be a {kind.__name__}, not {value!r}") from exc
 
 
-def _default_rate_limits() -> dict:
-    from service_hub.ratelimit import DEFAULT_LIMITS
-
-    return dict(DEFAULT_LIMITS)
-
-
-def _default_templates() -> dict:
-    from notifications.templates import DEFAULT_TEMPLATE_IDS
-
-    return dict(DEFAULT_TEMPLATE_IDS)
+# Rate limits on the writes people abuse (service_hub/ratelimit.py), overridable by
+# RATE_LIMITS (JSON: name → "N per minute").
+DEFAULT_LIMITS = {
+    "login": "20 per minute",
+    "bind": "20 per minute",
+    "bind_code": "30 per minute",
+    "claim": "60 per minute",
+    "upload": "30 per minute",
+    # Failed staff sign-ins (docs/operations.md, "Sign-in protection"): per login name and
+    # client address, and per login name from everywhere.
+    "login_failures": "5 per 15 minutes",
+    "login_failures_account": "30 per 10 minutes",
+}
 
 
 def _json_object(env, name: str) -> dict:
@@ -107,9 +110,10 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         # Reverse proxies in front of the app (X-Forwarded-For hops to trust): rate limits
         # key on the real client address.
         "PROXY_HOPS": _number(env, "PROXY_HOPS", "0"),
-        "RATE_LIMITS": {**_default_rate_limits(), **_json_object(env, "RATE_LIMITS")},
-        # kind → WeChat template id (notifications/templates.py); unset kinds use demo ids.
-        "WECHAT_TEMPLATES": {**_default_templates(), **_json_object(env, "WECHAT_TEMPLATES")},
+        "RATE_LIMITS": {**DEFAULT_LIMITS, **_json_object(env, "RATE_LIMITS")},
+        # kind → WeChat template id (notifications/templates.py); kinds left unset get demo
+        # ids at start-up (service_hub/wiring.py).
+        "WECHAT_TEMPLATES": _json_object(env, "WECHAT_TEMPLATES"),
         "MARKETING_CAP_PER_DAY": _number(env, "MARKETING_CAP_PER_DAY", "1"),
         "MARKETING_CAP_PER_WEEK": _number(env, "MARKETING_CAP_PER_WEEK", "4"),
         "QUIET_HOURS": env.get("QUIET_HOURS", "22:00-08:00"),

@@ -226,13 +226,7 @@ def init_app(app: Flask) -> None:
     if app.config["REDIS_URL"]:
         app.extensions["job_queue"] = RQJobQueue(app.config["REDIS_URL"])
     else:
-        queue = InProcessJobQueue(app, timers=app.config["INPROCESS_TIMERS"])
-        app.extensions["job_queue"] = queue
-        if app.config["INPROCESS_TIMERS"]:
-            from service_hub.periodic import PERIODIC_JOBS
-
-            for func, queue_name, seconds in PERIODIC_JOBS:
-                queue.every(queue_name, seconds, func)
+        app.extensions["job_queue"] = InProcessJobQueue(app, timers=app.config["INPROCESS_TIMERS"])
 
 
 def job_queue() -> RQJobQueue | InProcessJobQueue:

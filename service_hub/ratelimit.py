@@ -2,7 +2,7 @@
 
 Flask-Limiter counts in Redis when the app has it (shared by every web process) and in
 memory on the embedded default; a refusal is a 429 in the one error shape with Retry-After.
-Limits are configuration (RATE_LIMITS, JSON: name → "N per minute"). A caller is the subject
+Limits are configuration (RATE_LIMITS, defaults in service_hub/config.py). A caller is the subject
 of a verified bearer token, otherwise the client address (behind PROXY_HOPS proxies, the
 address they forwarded): a made-up or expired token counts as none, so it cannot buy a
 fresh bucket.
@@ -21,18 +21,6 @@ from limits.storage import Storage
 
 from service_hub.auth.tokens import decode_token
 from service_hub.errors import AppError, Unauthorized
-
-DEFAULT_LIMITS = {
-    "login": "20 per minute",
-    "bind": "20 per minute",
-    "bind_code": "30 per minute",
-    "claim": "60 per minute",
-    "upload": "30 per minute",
-    # Failed staff sign-ins (docs/operations.md, "Sign-in protection"): per login name and
-    # client address, and per login name from everywhere.
-    "login_failures": "5 per 15 minutes",
-    "login_failures_account": "30 per 10 minutes",
-}
 
 
 def _verified_subject() -> str | None:

@@ -179,8 +179,8 @@ class OutageTolerantCronScheduler(CronScheduler):
 @click.command("cron")
 @with_appcontext
 def cron_command():
-    """Run RQ's cron scheduler for the periodic jobs in service_hub/periodic.py (run one)."""
-    from service_hub.periodic import PERIODIC_JOBS
+    """Run RQ's cron scheduler for the periodic jobs in service_hub/wiring.py (run one)."""
+    from service_hub.wiring import PERIODIC_JOBS
 
     job_queue = current_app.extensions["job_queue"]
     if not isinstance(job_queue, RQJobQueue):

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from models import Delivery, InboxNotification
-from notifications import fanout, outbox
+from notifications import fanout
+from service_hub import outbox
 from service_hub.extensions import db
 from tests import factories as f
 

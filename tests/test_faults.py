@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from models import DispatchOffer, OutboxMessage, ServiceOrder
-from notifications import outbox
-from service_hub import create_app, worker
+from service_hub import create_app, outbox, worker
 from service_hub.extensions import db
 from service_hub.jobqueue import RQJobQueue
 from tests import factories as f

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from models import InboxNotification, OutboxMessage
 from models.base import utcnow
-from notifications import fanout, outbox
+from notifications import fanout
+from service_hub import outbox
 from service_hub.extensions import db
 from tests import factories as f
 

@@ -27,8 +27,7 @@ from flask import request_finished
 from redis import Redis
 
 from models import DispatchOffer, OutboxMessage
-from notifications import outbox
-from service_hub import create_app
+from service_hub import create_app, outbox
 from service_hub.extensions import db
 from service_hub.worker import build_worker
 from tests import factories as f

@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from models import Delivery, InboxNotification, RuntimeFlag, SubscriptionCredit
-from notifications import fanout, outbox, wechat_channel
+from notifications import fanout, wechat_channel
+from service_hub import outbox
 from service_hub.extensions import db
 from tests import factories as f
 

@@ -15,13 +15,13 @@ import sqlalchemy as sa
 
 from models import Activity, ActivityCommunity, ActivitySignup, Community, CommunityBinding
 from models.base import utcnow
-from notifications.outbox import commit_and_relay
 from service_hub.auth.regions import covers
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
 from service_hub.coupons.rewards import reward_activity_attendance
 from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
+from service_hub.outbox import commit_and_relay
 from service_hub.sql import lock_row, retry_transient
 
 MAX_COMMUNITIES_PER_ACTIVITY = 200

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
-from service_hub.communities import service
+from service_hub.communities import home, service
 from service_hub.communities.schemas import (
     BindingSchema,
     CommunityHomeSchema,
@@ -23,7 +23,7 @@ class CommunityHome(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, community_id: int):
         """A community's home: its services, ranked engineers and upcoming visits."""
-        return service.community_home(community_id)
+        return home.community_home(community_id)
 
 
 @blp.route("/me/communities")

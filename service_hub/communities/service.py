@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from models import (
-    Activity,
-    ActivityCommunity,
     Community,
     CommunityBinding,
-    Engineer,
-    EngineerCommunity,
     Resident,
     ServiceType,
-    Visit,
 )
-from models.base import utcnow
-from notifications.outbox import commit_and_relay
 from service_hub.errors import Conflict, NotFound
 from service_hub.extensions import db
+from service_hub.outbox import commit_and_relay
 from service_hub.sql import lock_row, retry_transient
 
 
@@ -34,61 +30,6 @@ def get_community(community_id: int) -> Community:
     return community
 
 
-def community_home(community_id: int) -> dict:
-    """A community's page in a fixed number of queries, whatever its size."""
-    community = get_community(community_id)
-    engineers = db.session.execute(
-        sa.select(Engineer, EngineerCommunity)
-        .join(EngineerCommunity, EngineerCommunity.engineer_id == Engineer.id)
-        .where(EngineerCommunity.community_id == community_id)
-        .order_by(EngineerCommunity.composite_score.desc(), Engineer.id)
-        .limit(20)
-    ).all()
-    visits = db.session.scalars(
-        sa.select(Visit)
-        .where(
-            Visit.community_id == community_id,
-            Visit.status == "scheduled",
-            Visit.ends_at >= utcnow(),
-        )
-        .order_by(Visit.starts_at)
-        .limit(10)
-    ).all()
-    services = db.session.scalars(
-        sa.select(ServiceType).where(ServiceType.active.is_(True)).order_by(ServiceType.id)
-    ).all()
-    activities = db.session.scalars(
-        sa.select(Activity)
-        .join(ActivityCommunity, ActivityCommunity.activity_id == Activity.id)
-        .where(
-            ActivityCommunity.community_id == community_id,
-            Activity.status == "open",
-            Activity.ends_at > utcnow(),
-        )
-        .order_by(Activity.starts_at, Activity.id)
-        .limit(5)
-    ).all()
-    from service_hub.coupons.service import HOME_LIMIT, claimable
-    from service_hub.qa.service import recent_questions
-
-    return {
-        "claimable_coupons": claimable(community_id)[:HOME_LIMIT],  # coupons on offer here
-        "open_activities": activities,
-        "recent_questions": recent_questions(community_id),
-        "community": community,
-        "engineers": [
-            {
-                "engineer": e,
-                "composite_score": link.composite_score,
-                "completed_orders": link.completed_orders,
-            }
-            for e, link in engineers
-        ],
-        "upcoming_visits": visits,
-        "services": services,
-    }
-
-
 def is_bound(resident_id: int, community_id: int) -> bool:
     """Whether the resident belongs to the community."""
     return db.session.scalar(
@@ -99,6 +40,11 @@ def is_bound(resident_id: int, community_id: int) -> bool:
             )
         )
     )
+
+
+# Consequences of a resident's first binding, in its transaction: (resident_id, community_id).
+# Registered at start-up (service_hub/wiring.py), so this rule needs no domain above it.
+FIRST_BINDING_HOOKS: list[Callable[[int, int], None]] = []
 
 
 def _binding(resident_id: int, community_id: int) -> CommunityBinding | None:
@@ -138,10 +84,9 @@ def bind(resident_id: int, community_id: int) -> tuple[CommunityBinding, bool]:
     binding = CommunityBinding(resident_id=resident_id, community_id=community_id)
     db.session.add(binding)
     try:
-        if count == 0:  # coupons: binding a first community may earn a participation reward
-            from service_hub.coupons.rewards import grant_participation_rewards
-
-            grant_participation_rewards("first_community_bound", resident_id, community_id, "1")
+        if count == 0:  # e.g. coupons: a first community may earn a participation reward
+            for hook in FIRST_BINDING_HOOKS:
+                hook(resident_id, community_id)
         commit_and_relay()  # relays the reward's notice, if any
     except IntegrityError:
         # Only if the lock was bypassed: the database's unique key decides, once.

@@ -17,8 +17,8 @@ from flask import current_app
 
 from models import Coupon, CouponCampaign
 from models.base import utcnow
-from notifications.outbox import commit_and_relay, record
 from service_hub.extensions import db
+from service_hub.outbox import commit_and_relay, record
 from service_hub.timefmt import local_datetime_text
 
 REMINDER_BATCH = 1000

@@ -38,6 +38,11 @@ from service_hub.extensions import db
 log = logging.getLogger(__name__)
 
 
+def reward_first_binding(resident_id: int, community_id: int) -> None:
+    """A resident bound a first community: the "first_community_bound" rewards, if any."""
+    grant_participation_rewards("first_community_bound", resident_id, community_id, "1")
+
+
 def grant_participation_rewards(
     event: str, resident_id: int, community_id: int, subject: str
 ) -> list[Coupon]:

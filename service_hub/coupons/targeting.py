@@ -27,9 +27,9 @@ from geopy.point import Point
 from models import Community, CommunityBinding, CommunityMonthKpi, Resident
 from models.base import utcnow
 from service_hub.auth.regions import place_in_region
-from service_hub.communities.geo import bounding_box
 from service_hub.communities.nearby import distance_m
 from service_hub.extensions import db
+from service_hub.geo import bounding_box
 from service_hub.timefmt import local_zone
 
 PREVIEW_SAMPLE = 20

@@ -20,7 +20,6 @@ from models import (
     Visit,
 )
 from models.base import utcnow
-from notifications.outbox import commit_and_relay, record
 from service_hub.auth.regions import covers, require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
@@ -29,6 +28,7 @@ from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotF
 from service_hub.extensions import db
 from service_hub.idempotency import require_same_request
 from service_hub.orders.timeline import Actor, illegal_transition, lock_order, move, record_event
+from service_hub.outbox import commit_and_relay, record
 from service_hub.points.ledger import award_for_completed_order
 from service_hub.reviews.follow_ups import open_follow_up
 from service_hub.uploads.storage import validate_photo_urls

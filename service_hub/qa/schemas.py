@@ -3,9 +3,9 @@
 import marshmallow as ma
 
 from models.community_life import MODERATION_STATUSES
+from service_hub.qa.service import MAX_PHOTOS
 from service_hub.timefmt import LocalDateTime
 
-MAX_PHOTOS = 9
 MAX_TEXT_LENGTH = 1000
 
 

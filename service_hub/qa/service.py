@@ -20,11 +20,12 @@ from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound, Unau
 from service_hub.extensions import db
 from service_hub.moderation import check_text
 from service_hub.pagination import paginate
-from service_hub.qa.schemas import MAX_PHOTOS
 from service_hub.uploads.storage import validate_photo_urls
 
 log = logging.getLogger(__name__)
 
+# Photos on one question or answer.
+MAX_PHOTOS = 9
 # Answers embedded in each question of a list; the rest are on GET /questions/{id}/answers.
 ANSWERS_SHOWN = 5
 _STATUS_FOR_VERDICT = {"pass": "visible", "review": "held"}

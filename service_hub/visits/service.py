@@ -29,11 +29,11 @@ from models import (
     VisitSlot,
 )
 from models.base import utcnow
-from notifications.outbox import commit_and_relay, record
 from service_hub.communities.service import get_community, is_bound
 from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
 from service_hub.orders.timeline import Actor, move, record_event
+from service_hub.outbox import commit_and_relay, record
 from service_hub.sql import lock_row, retry_transient
 from service_hub.timefmt import local_datetime_text
 from service_hub.uploads.storage import validate_photo_urls
@@ -114,6 +114,22 @@ def follow_on_slots(after: datetime) -> list[dict]:
         }
         for n in range(count)
     ]
+
+
+def open_order_visit(order: ServiceOrder) -> Visit:
+    """An accepted order is a visit to the community: every bound resident is told and may
+    book a follow-on slot right after this order's window (caller commits)."""
+    start = order.window_start or utcnow() + timedelta(hours=1)
+    end = order.window_end or start + timedelta(hours=2)
+    slots = follow_on_slots(end)
+    return schedule_visit(
+        order.engineer_id,
+        order.community_id,
+        start,
+        slots[-1]["ends_at"] if slots else end,
+        slots,
+        order_id=order.id,
+    )
 
 
 def announce(

@@ -1,36 +1,61 @@
-"""The transactional outbox: asynchronous work recorded in the same transaction as its cause.
+"""The transactional outbox (plumbing): asynchronous work recorded in the same transaction as
+its cause.
 
 Every consequence that runs later (dispatching an order, telling residents of a visit) is a
 row here, committed with the event; a relay then enqueues it under a job id of its own. A crash
 between commit and enqueue loses nothing: `relay_stale` finds the row again within seconds, and
 so it finds a row whose job the queue no longer holds (Redis restarted empty, a worker died
 with it). Handlers are idempotent, because a row can be relayed more than once.
+
+The outbox knows no domain: each kind's handler is registered by the composition layer
+(`service_hub/wiring.py`), so consequences travel upward only through registered functions.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import after_this_request, g, has_request_context
+from sqlalchemy.orm import Mapped, mapped_column
 
-from models import OutboxMessage
-from models.base import utcnow
+from models.base import UTCDateTime, utcnow
 from service_hub.db_setup import end_failed_transaction
 from service_hub.extensions import db
 from service_hub.jobqueue import FAILED, GONE, job_queue
 
 log = logging.getLogger(__name__)
 
-# kind → (queue, "module:function" taking the OutboxMessage)
-HANDLERS: dict[str, tuple[str, str]] = {
-    "order.dispatch": ("dispatch", "dispatch.jobs:handle_dispatch_message"),
-    "visit.announced": ("notifications", "notifications.fanout:handle_community_broadcast"),
-    "resident.notify": ("notifications", "notifications.inbox:handle_resident_notice"),
-    "standing.recompute": ("default", "dispatch.standing:handle_recompute_message"),
-}
+
+class OutboxMessage(db.Model):
+    """A notification event written in the same transaction as its cause, relayed later."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    event_key: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (sa.UniqueConstraint("kind", "event_key"),)
+
+
+# kind → (queue, handler taking the OutboxMessage), filled by register() at start-up.
+HANDLERS: dict[str, tuple[str, Callable[[OutboxMessage], None]]] = {}
+
+
+def register(kind: str, queue_name: str, handler: Callable[[OutboxMessage], None]) -> None:
+    """Run `handler(message)` on `queue_name` for every outbox row of `kind` (composition)."""
+    registered = HANDLERS.get(kind)
+    if registered is not None and registered != (queue_name, handler):
+        raise ValueError(f"outbox kind {kind!r} has a handler already: {registered}")
+    HANDLERS[kind] = (queue_name, handler)
+
 
 # A row younger than this may still be on its way to the queue (relayed after the response).
 RELAY_GRACE = timedelta(seconds=5)
@@ -173,17 +198,12 @@ def redeliver_overdue(limit: int = 1000, redeliver_after: timedelta = REDELIVER_
     return _relay_again(overdue, now - redeliver_after, {GONE, FAILED})
 
 
-def _handler(kind: str):
-    module_name, func_name = HANDLERS[kind][1].split(":")
-    return getattr(importlib.import_module(module_name), func_name)
-
-
 def process_message(message_id: int) -> None:
     """Job: run the handler of one outbox row, then mark it done (at least once, idempotent)."""
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.completed_at is not None:
         return
-    _handler(message.kind)(message)
+    HANDLERS[message.kind][1](message)
     db.session.execute(
         sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(completed_at=utcnow())
     )

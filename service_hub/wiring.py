@@ -1,0 +1,70 @@
+"""Composition: what the app wires together at start-up, declared as data in one place.
+
+- Outbox handlers: which function runs each kind of outbox row, on which queue. The outbox is
+  plumbing and knows no domain; consequences travel upward only through these registrations.
+- Periodic jobs: what runs, on which queue, how often. Production: `flask cron` runs RQ's
+  cron scheduler with them (one such process). Embedded default: the in-process queue re-arms
+  each job after it runs.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from dispatch.assignment import ACCEPTED_HOOKS, sweep
+from dispatch.jobs import handle_dispatch_message
+from dispatch.standing import handle_recompute_message, refresh_all
+from notifications.fanout import handle_community_broadcast, reconcile
+from notifications.inbox import handle_resident_notice
+from notifications.reminders import remind_upcoming_activities
+from notifications.templates import DEFAULT_TEMPLATE_IDS
+from service_hub import outbox
+from service_hub.communities.service import FIRST_BINDING_HOOKS
+from service_hub.coupons.notices import remind_expiring_coupons
+from service_hub.coupons.rewards import reward_first_binding
+from service_hub.jobqueue import InProcessJobQueue
+from service_hub.outbox import redeliver_overdue, relay_stale
+from service_hub.visits.service import open_order_visit
+
+# kind → (queue, handler of the OutboxMessage)
+OUTBOX_HANDLERS = {
+    "order.dispatch": ("dispatch", handle_dispatch_message),
+    "visit.announced": ("notifications", handle_community_broadcast),
+    "resident.notify": ("notifications", handle_resident_notice),
+    "standing.recompute": ("default", handle_recompute_message),
+}
+
+# Consequences that travel up from a lower rule: (the rule's hook list, what runs)
+HOOKS = (
+    (ACCEPTED_HOOKS, open_order_visit),
+    (FIRST_BINDING_HOOKS, reward_first_binding),
+)
+
+# (function, queue, every N seconds)
+PERIODIC_JOBS = (
+    # Outbox rows never relayed or whose job the queue lost: re-driven within seconds of an
+    # outage's end (docs/operations.md, "Outages").
+    (relay_stale, "default", 5),
+    (redeliver_overdue, "default", 60),
+    (sweep, "dispatch", 60),
+    (reconcile, "notifications", 60),
+    (remind_upcoming_activities, "notifications", 15 * 60),
+    (remind_expiring_coupons, "notifications", 15 * 60),
+    (refresh_all, "default", 24 * 3600),
+)
+
+
+def wire(app: Flask) -> None:
+    """Give WeChat template kinds left unconfigured their demo ids, register the outbox
+    handlers, and arm the periodic jobs on an in-process queue that
+    runs timers (production runs them with `flask cron`)."""
+    app.config["WECHAT_TEMPLATES"] = {**DEFAULT_TEMPLATE_IDS, **app.config["WECHAT_TEMPLATES"]}
+    for kind, (queue_name, handler) in OUTBOX_HANDLERS.items():
+        outbox.register(kind, queue_name, handler)
+    for hooks, hook in HOOKS:
+        if hook not in hooks:
+            hooks.append(hook)
+    queue = app.extensions["job_queue"]
+    if isinstance(queue, InProcessJobQueue) and app.config["INPROCESS_TIMERS"]:
+        for func, queue_name, seconds in PERIODIC_JOBS:
+            queue.every(queue_name, seconds, func)
