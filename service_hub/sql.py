@@ -83,3 +83,18 @@ def retry_transient(fn):
         )
 
     return wrapper
+
+
+def winner_of_unique_race(find_winner, *, code: str = "concurrent_update"):
+    """After an IntegrityError on a unique key that a parallel request of the same caller won:
+    roll back and return the row that won (found by `find_winner()`), or a 409 when there is
+    none. Settled once, never retried, never by recursion."""
+    db.session.rollback()
+    winner = find_winner()
+    if winner is None:
+        raise Conflict(
+            "The same change was being made at the same moment; try again.",
+            code=code,
+            message_zh="操作过于频繁，请重试",
+        )
+    return winner

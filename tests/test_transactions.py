@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from service_hub.errors import Conflict, handle_unexpected
-from service_hub.sql import TRANSIENT_ATTEMPTS, retry_transient
+from service_hub.sql import TRANSIENT_ATTEMPTS, retry_transient, winner_of_unique_race
 
 
 class PgError(Exception):
@@ -64,3 +64,14 @@ def test_a_deadlock_no_rule_retried_is_answered_409(app):
     with app.test_request_context():
         response, status = handle_unexpected(lost_race())
     assert (status, response.json["error"]["code"]) == (409, "concurrent_update")
+
+
+def test_a_lost_unique_race_answers_with_the_row_that_won(app):
+    with app.app_context():
+        assert winner_of_unique_race(lambda: "the winner") == "the winner"
+
+
+def test_a_lost_unique_race_without_a_winner_is_a_409(app):
+    with app.app_context(), pytest.raises(Conflict) as caught:
+        winner_of_unique_race(lambda: None, code="bind_conflict")
+    assert caught.value.code == "bind_conflict"

@@ -17,7 +17,7 @@ from models import (
 from service_hub.errors import Conflict, NotFound
 from service_hub.extensions import db
 from service_hub.outbox import commit_and_relay
-from service_hub.sql import lock_row, retry_transient
+from service_hub.sql import lock_row, retry_transient, winner_of_unique_race
 
 
 def get_community(community_id: int) -> Community:
@@ -90,15 +90,10 @@ def bind(resident_id: int, community_id: int) -> tuple[CommunityBinding, bool]:
         commit_and_relay()  # relays the reward's notice, if any
     except IntegrityError:
         # Only if the lock was bypassed: the database's unique key decides, once.
-        db.session.rollback()
-        existing = _binding(resident_id, community_id)
-        if existing is None:
-            raise Conflict(
-                "Another binding of yours was being made at the same moment; try again.",
-                code="bind_conflict",
-                message_zh="操作过于频繁，请重试",
-            ) from None
-        return existing, False
+        winner = winner_of_unique_race(
+            lambda: _binding(resident_id, community_id), code="bind_conflict"
+        )
+        return winner, False
     return binding, True
 
 

@@ -32,8 +32,9 @@ from service_hub.coupons import targeting
 from service_hub.coupons.campaigns import get_campaign_for, scope_of
 from service_hub.coupons.notices import notify_coupon_granted
 from service_hub.coupons.service import is_open, issue
-from service_hub.errors import Conflict, InvalidInput, NotFound
+from service_hub.errors import InvalidInput, NotFound
 from service_hub.extensions import db
+from service_hub.sql import winner_of_unique_race
 
 log = logging.getLogger(__name__)
 
@@ -136,15 +137,7 @@ def create_rule(
         db.session.commit()
     except IntegrityError:
         # The same rule was created at the same moment: that one stands (no second try).
-        db.session.rollback()
-        existing = _rule(event, campaign_id)
-        if existing is None:
-            raise Conflict(
-                "The rule was being changed at the same moment; try again.",
-                code="concurrent_update",
-                message_zh="操作过于频繁，请稍后重试",
-            ) from None
-        return existing, False
+        return winner_of_unique_race(lambda: _rule(event, campaign_id)), False
     return rule, True
 
 
