@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
 from service_hub.butler import service
+from service_hub.butler.schemas import (
+    BindArgsSchema,
+    BindCodeSchema,
+    BindResultSchema,
+    ButlerBindingSchema,
+)
 from service_hub.errors import Forbidden
 from service_hub.ratelimit import limit
-from service_hub.timefmt import LocalDateTime
 
 blp = Blueprint(
     "butler", __name__, description="Butler binding: an engineer's code, a resident's scan"
@@ -39,45 +43,6 @@ Errors: 429 `bind_codes_limit` when I already hold `BUTLER_MAX_OPEN_CODES` (10) 
 unexpired codes (`Retry-After`: until the oldest expires); 502 `wechat_qr_failed` when WeChat
 refuses the call, 503 `wechat_qr_failed` (with `Retry-After`) when it is busy, over quota or
 unreachable. A token WeChat calls invalid (40001/42001) is refreshed and retried once."""
-
-
-class BindCodeSchema(ma.Schema):
-    scene = ma.fields.String(
-        required=True, metadata={"description": "≤ 32 characters, WeChat's scene alphabet"}
-    )
-    expires_at = LocalDateTime(required=True)
-    qr_png_base64 = ma.fields.String(required=True, metadata={"description": "PNG, base64"})
-    page = ma.fields.String(required=True, metadata={"description": "mini-program page"})
-
-
-class BindArgsSchema(ma.Schema):
-    scene = ma.fields.String(
-        required=True,
-        validate=ma.validate.Length(min=1, max=service.SCENE_LENGTH),
-        metadata={"description": "the scene the mini-program was opened with"},
-    )
-
-
-class ButlerEngineerSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
-    photo_url = ma.fields.String(allow_none=True)
-
-
-class ButlerBindingSchema(ma.Schema):
-    binding_id = ma.fields.Integer(required=True)
-    engineer = ma.fields.Nested(ButlerEngineerSchema, required=True)
-    bound_at = LocalDateTime(required=True)
-
-
-class BindResultSchema(ButlerBindingSchema):
-    outcome = ma.fields.String(
-        required=True,
-        metadata={"description": "bound (first butler), replaced, or already_bound"},
-    )
-    replaced_engineer_id = ma.fields.Integer(
-        allow_none=True, metadata={"description": "the previous butler, when replaced"}
-    )
 
 
 def _binding_item(binding, engineer) -> dict:

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
 from service_hub.errors import Forbidden
-from service_hub.pagination import PageArgsSchema, page_schema, paginate
+from service_hub.pagination import PageArgsSchema, paginate
 from service_hub.points import ledger
-from service_hub.timefmt import LocalDateTime
+from service_hub.points.schemas import (
+    PointsPageSchema,
+)
 
 blp = Blueprint("points", __name__, description="Points ledgers and balances")
 
 LEDGER_RULES = """`balance` is the sum of every line of the ledger; `items` are its lines, newest
 first. Each line names its `reason` and the `source_event` that earned it; an event never
 credits twice (docs/butler.md)."""
-
-
-class PointsEntrySchema(ma.Schema):
-    points = ma.fields.Integer(required=True)
-    reason = ma.fields.String(
-        required=True, metadata={"description": "order_completed, butler_order, …"}
-    )
-    source_event = ma.fields.String(required=True, metadata={"description": "e.g. order:42:butler"})
-    created_at = LocalDateTime(required=True)
-
-
-class PointsPageSchema(page_schema(PointsEntrySchema)):
-    balance = ma.fields.Integer(required=True)
 
 
 def _ledger_page(owner_kind: str, owner_id: int, page: int, page_size: int) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import marshmallow as ma
 from flask import current_app, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -14,6 +13,10 @@ from service_hub.auth.access import current_principal, requires
 from service_hub.errors import ErrorSchema, InvalidInput, NotFound
 from service_hub.ratelimit import limit
 from service_hub.uploads import images, storage
+from service_hub.uploads.schemas import (
+    MULTIPART_FILE_BODY,
+    UploadSchema,
+)
 
 blp = Blueprint("uploads", __name__, description="Image uploads for questions, answers, reviews")
 
@@ -21,39 +24,6 @@ blp = Blueprint("uploads", __name__, description="Image uploads for questions, a
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 # Content-addressed, so a URL's bytes never change: cache for a year.
 MEDIA_CACHE_SECONDS = 365 * 24 * 3600
-
-MULTIPART_FILE_BODY = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["file"],
-                "properties": {
-                    "file": {
-                        "type": "string",
-                        "format": "binary",
-                        "description": "a JPEG, PNG, WebP or GIF image, judged by its content",
-                    }
-                },
-            }
-        }
-    },
-}
-
-
-class UploadSchema(ma.Schema):
-    """A stored image and where to fetch it."""
-
-    id = ma.fields.Integer(required=True)
-    url = ma.fields.String(
-        required=True, metadata={"description": "UPLOAD_URL_PREFIX + <sha256>.<ext>"}
-    )
-    content_type = ma.fields.String(required=True, metadata={"example": "image/jpeg"})
-    width = ma.fields.Integer(required=True)
-    height = ma.fields.Integer(required=True)
-    size_bytes = ma.fields.Integer(required=True)
-    sha256 = ma.fields.String(required=True)
 
 
 def _uploaded_bytes() -> bytes:

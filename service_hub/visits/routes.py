@@ -1,80 +1,20 @@
 """Visits: engineers announce them, residents see them and book follow-on slots."""
 
-import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
 from service_hub.orders import service as orders
 from service_hub.pagination import PageArgsSchema, page_schema, paginate
-from service_hub.timefmt import NOW, LocalDateTime
 from service_hub.visits import service
+from service_hub.visits.schemas import (
+    BookingCreateSchema,
+    BookingSchema,
+    VisitCreateSchema,
+    VisitSchema,
+)
 
 blp = Blueprint("visits", __name__, description="Engineer visits and follow-on slot booking")
-
-
-class SlotInSchema(ma.Schema):
-    starts_at = LocalDateTime(required=True, past=NOW, ahead="SCHEDULE_MAX_DAYS_AHEAD")
-    ends_at = LocalDateTime(required=True, past=NOW, ahead="SCHEDULE_MAX_DAYS_AHEAD")
-    capacity = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=50))
-
-
-class VisitCreateSchema(ma.Schema):
-    community_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
-    starts_at = LocalDateTime(required=True, past=NOW, ahead="SCHEDULE_MAX_DAYS_AHEAD")
-    ends_at = LocalDateTime(required=True, past=NOW, ahead="SCHEDULE_MAX_DAYS_AHEAD")
-    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
-    service_type_ids = ma.fields.List(
-        ma.fields.Integer(),
-        load_default=list,
-        validate=ma.validate.Length(max=50),
-        metadata={"description": "empty: any I can do"},
-    )
-    slots = ma.fields.List(
-        ma.fields.Nested(SlotInSchema),
-        required=True,
-        validate=ma.validate.Length(min=1, max=service.MAX_SLOTS),
-    )
-
-
-class SlotSchema(ma.Schema):
-    id = ma.fields.Integer()
-    starts_at = LocalDateTime()
-    ends_at = LocalDateTime()
-    capacity = ma.fields.Integer()
-    booked = ma.fields.Integer()
-
-
-class VisitSchema(ma.Schema):
-    id = ma.fields.Integer()
-    engineer_id = ma.fields.Integer()
-    community_id = ma.fields.Integer()
-    starts_at = LocalDateTime()
-    ends_at = LocalDateTime()
-    note = ma.fields.String()
-    service_type_ids = ma.fields.List(ma.fields.Integer())
-    status = ma.fields.String()
-    slots = ma.fields.List(ma.fields.Nested(SlotSchema))
-
-
-class BookingCreateSchema(ma.Schema):
-    slot_id = ma.fields.Integer(required=True)
-    service_type_id = ma.fields.Integer(required=True)
-    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=1000))
-    photos = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(max=300)),
-        load_default=list,
-        validate=ma.validate.Length(max=9),
-    )
-
-
-class BookingSchema(ma.Schema):
-    id = ma.fields.Integer()
-    visit_id = ma.fields.Integer()
-    slot_id = ma.fields.Integer()
-    order_id = ma.fields.Integer()
-    status = ma.fields.String()
-    created_at = LocalDateTime()
 
 
 def _with_slots(visits: list) -> list[dict]:
