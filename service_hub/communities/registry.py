@@ -2,79 +2,21 @@
 
 from __future__ import annotations
 
-import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
 
 from service_hub.auth.access import current_principal, requires
-from service_hub.communities.importer import COLUMNS, REJECTED_LIST_CAP, import_communities
+from service_hub.communities.importer import import_communities
 from service_hub.communities.nearby import find_nearby
-from service_hub.communities.schemas import CommunitySchema
+from service_hub.communities.schemas import (
+    ImportFileSchema,
+    ImportReportSchema,
+    NearbyArgsSchema,
+    NearbySchema,
+)
 
 blp = Blueprint("registry", __name__, description="Community registry: import and nearby lookup")
-
-MAX_NEARBY_LIMIT = 100
-
-
-class ImportFileSchema(ma.Schema):
-    file = Upload(
-        required=True,
-        metadata={
-            "description": "CSV, UTF-8 with or without BOM. Header: " + ",".join(COLUMNS) + "."
-        },
-    )
-
-
-class RejectedRowSchema(ma.Schema):
-    line = ma.fields.Integer(metadata={"description": "line in the file; the header is line 1"})
-    external_code = ma.fields.String()
-    reason = ma.fields.String()
-    reason_zh = ma.fields.String()
-
-
-class ImportReportSchema(ma.Schema):
-    rows = ma.fields.Integer(metadata={"description": "data rows read"})
-    inserted = ma.fields.Integer()
-    updated = ma.fields.Integer()
-    unchanged = ma.fields.Integer(metadata={"description": "already stored exactly so"})
-    rejected = ma.fields.List(
-        ma.fields.Nested(RejectedRowSchema),
-        metadata={"description": f"the first {REJECTED_LIST_CAP} rows not written"},
-    )
-    rejected_total = ma.fields.Integer()
-
-
-class NearbyArgsSchema(ma.Schema):
-    lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
-    lng = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
-    radius_km = ma.fields.Float(
-        load_default=3.0,
-        validate=ma.validate.Range(min=0, min_inclusive=False),
-        metadata={"description": "at most NEARBY_MAX_RADIUS_KM (50 by default)"},
-    )
-    limit = ma.fields.Integer(
-        load_default=20, validate=ma.validate.Range(min=1, max=MAX_NEARBY_LIMIT)
-    )
-
-    @ma.validates("radius_km")
-    def _within_configured_maximum(self, value: float, **_kwargs) -> None:
-        maximum = current_app.config["NEARBY_MAX_RADIUS_KM"]
-        if value > maximum:
-            raise ma.ValidationError(f"Must be at most {maximum:g} km.")
-
-
-class NearbyCommunitySchema(CommunitySchema):
-    distance_m = ma.fields.Integer(metadata={"description": "metres from the query point"})
-
-
-class NearbySchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(NearbyCommunitySchema), required=True)
-    total = ma.fields.Integer(
-        required=True, metadata={"description": "active communities within the radius"}
-    )
-    radius_km = ma.fields.Float(required=True)
 
 
 @blp.route("/communities/import")

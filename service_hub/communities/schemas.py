@@ -1,7 +1,11 @@
-"""Bodies of the community, binding and catalogue routes."""
+"""Bodies of the community, binding and catalogue routes, and of the community registry's
+(bulk import, nearby lookup)."""
 
 import marshmallow as ma
+from flask import current_app
+from flask_smorest.fields import Upload
 
+from service_hub.communities.importer import COLUMNS, REJECTED_LIST_CAP
 from service_hub.coupons.schemas import ClaimableSchema
 from service_hub.timefmt import LocalDateTime
 
@@ -97,3 +101,67 @@ class BindingSchema(ma.Schema):
     community_id = ma.fields.Integer()
     created_at = LocalDateTime()
     created = ma.fields.Boolean(metadata={"description": "false when it already existed"})
+
+
+# The community registry: bulk import and nearby lookup (service_hub/communities/registry.py).
+
+MAX_NEARBY_LIMIT = 100
+
+
+class ImportFileSchema(ma.Schema):
+    file = Upload(
+        required=True,
+        metadata={
+            "description": "CSV, UTF-8 with or without BOM. Header: " + ",".join(COLUMNS) + "."
+        },
+    )
+
+
+class RejectedRowSchema(ma.Schema):
+    line = ma.fields.Integer(metadata={"description": "line in the file; the header is line 1"})
+    external_code = ma.fields.String()
+    reason = ma.fields.String()
+    reason_zh = ma.fields.String()
+
+
+class ImportReportSchema(ma.Schema):
+    rows = ma.fields.Integer(metadata={"description": "data rows read"})
+    inserted = ma.fields.Integer()
+    updated = ma.fields.Integer()
+    unchanged = ma.fields.Integer(metadata={"description": "already stored exactly so"})
+    rejected = ma.fields.List(
+        ma.fields.Nested(RejectedRowSchema),
+        metadata={"description": f"the first {REJECTED_LIST_CAP} rows not written"},
+    )
+    rejected_total = ma.fields.Integer()
+
+
+class NearbyArgsSchema(ma.Schema):
+    lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
+    lng = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
+    radius_km = ma.fields.Float(
+        load_default=3.0,
+        validate=ma.validate.Range(min=0, min_inclusive=False),
+        metadata={"description": "at most NEARBY_MAX_RADIUS_KM (50 by default)"},
+    )
+    limit = ma.fields.Integer(
+        load_default=20, validate=ma.validate.Range(min=1, max=MAX_NEARBY_LIMIT)
+    )
+
+    @ma.validates("radius_km")
+    def _within_configured_maximum(self, value: float, **_kwargs) -> None:
+        maximum = current_app.config["NEARBY_MAX_RADIUS_KM"]
+        if value > maximum:
+            raise ma.ValidationError(f"Must be at most {maximum:g} km.")
+
+
+class NearbyCommunitySchema(CommunitySchema):
+    distance_m = ma.fields.Integer(metadata={"description": "metres from the query point"})
+
+
+class NearbySchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(NearbyCommunitySchema), required=True)
+    total = ma.fields.Integer(
+        required=True, metadata={"description": "active communities within the radius"}
+    )
+    radius_km = ma.fields.Float(required=True)
