@@ -21,6 +21,10 @@ def create_app(config: dict | None = None) -> Flask:
         settings.update(config)
         if "TESTING" not in config:
             settings["TESTING"] = settings["SERVICE_HUB_ENV"] == "testing"
+        if "INPROCESS_TIMERS" not in config:
+            # A testing app never runs periodic work behind the test's back (tests run jobs
+            # themselves); the embedded default does.
+            settings["INPROCESS_TIMERS"] = settings["SERVICE_HUB_ENV"] != "testing"
     check_config(settings)
     app.config.update(settings)
     if app.config["PROXY_HOPS"]:

@@ -86,7 +86,7 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": env.get("REDIS_URL") or None,
-        "INPROCESS_TIMERS": True,
+        "INPROCESS_TIMERS": service_env != "testing",
         "WECHAT_APPID": env.get("WECHAT_APPID", "wx-demo-appid"),
         "WECHAT_SECRET": env.get("WECHAT_SECRET", "demo-secret"),
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),

@@ -11,6 +11,7 @@ def _production(tmp_path, **overrides) -> dict:
         "SERVICE_HUB_ENV": "production",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'production.db'}",
         "REDIS_URL": None,
+        "INPROCESS_TIMERS": False,  # no periodic work against this empty database
         **overrides,
     }
 
@@ -84,3 +85,15 @@ def test_timezone_defaults_to_shanghai():
 
 def test_timezone_can_be_set_from_the_environment():
     assert load_config(environ={"TIMEZONE": "Asia/Urumqi"})["TIMEZONE"] == "Asia/Urumqi"
+
+
+def test_a_testing_app_runs_no_periodic_work_behind_the_tests_back(app):
+    quiet = create_app(
+        {
+            "SERVICE_HUB_ENV": "testing",
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "REDIS_URL": None,
+        }
+    )
+    assert quiet.extensions["job_queue"]._scheduled == []  # nothing armed to run later
