@@ -164,3 +164,85 @@ def _resolve(document: dict, item: dict) -> dict:
             node = node[part]
         item = node
     return item
+
+
+# Who serves which path, as data: a path's first segment names its resource, and so the
+# blueprint (OpenAPI tag) that serves it. Communities, engineers, orders and `me` are
+# containers: other blueprints nest their own resources beneath them (after the id or `me`).
+RESOURCE_OWNERS = {
+    "activities": "activities",
+    "answers": "qa",
+    "auth": "auth",
+    "broadcasts": "inbox",
+    "butler": "butler",
+    "communities": "communities",
+    "coupon-campaigns": "coupons",
+    "coupon-reward-rules": "coupons",
+    "coupons": "coupons",
+    "engineers": "engineers",
+    "follow-ups": "reviews",
+    "healthz": "health",
+    "kpis": "kpis",
+    "me": "auth",
+    "moderation": "qa",
+    "orders": "orders",
+    "questions": "qa",
+    "readyz": "health",
+    "reviews": "reviews",
+    "services": "communities",
+    "uploads": "uploads",
+    "visits": "visits",
+}
+NESTED_OWNERS = {
+    "communities": {
+        "activities": "activities",
+        "coupons": "coupons",
+        "engineers": "engineers",
+        "import": "registry",
+        "nearby": "registry",
+        "questions": "qa",
+        "visits": "visits",
+    },
+    "engineers": {
+        "bind-codes": "butler",
+        "like": "reviews",
+        "offers": "orders",
+        "points": "points",
+        "reviews": "reviews",
+        "visits": "visits",
+    },
+    "orders": {"review": "reviews"},
+    "me": {
+        "butler": "butler",
+        "communities": "communities",
+        "coupons": "coupons",
+        "inbox": "inbox",
+        "notification-opt-outs": "inbox",
+        "orders": "orders",
+        "points": "points",
+        "subscriptions": "inbox",
+    },
+}
+
+
+def _promised_blueprint(path: str) -> str:
+    """The blueprint a path's name promises: its first segment's, or a container's nested one."""
+    words = [
+        word
+        for word in path.removeprefix("/api/v1").strip("/").split("/")
+        if not word.startswith("{")
+    ]
+    container, rest = words[0], [word for word in words[1:] if word != "me"]
+    assert container in RESOURCE_OWNERS, f"{path}: add its first segment to RESOURCE_OWNERS"
+    if rest and rest[0] in NESTED_OWNERS.get(container, {}):
+        return NESTED_OWNERS[container][rest[0]]
+    return RESOURCE_OWNERS[container]
+
+
+def test_every_route_is_in_the_blueprint_its_path_promises(document):
+    misplaced = {
+        (method.upper(), path, ",".join(operation.get("tags", [])))
+        for path, method, operation in _operations(document)
+        if operation.get("tags") != [_promised_blueprint(path)]
+    }
+    assert misplaced == set()

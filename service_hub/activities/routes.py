@@ -1,4 +1,5 @@
-"""Community activities: managers create, residents sign up and cancel."""
+"""Community activities: managers create, residents sign up and cancel, managers mark who
+attended (participation rewards follow, service_hub/coupons/rewards.py)."""
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -8,6 +9,8 @@ from service_hub.activities.schemas import (
     ActivityCreateSchema,
     ActivityListArgs,
     ActivitySchema,
+    AttendanceBodySchema,
+    AttendanceSchema,
     SignupSchema,
 )
 from service_hub.auth.access import current_principal, requires
@@ -68,3 +71,15 @@ class MySignup(MethodView):
     def delete(self, activity_id: int):
         """Cancel my place (harmless when I have none)."""
         service.cancel_signup(current_principal().id, activity_id)
+
+
+@blp.route("/activities/<int:activity_id>/attendance")
+class Attendance(MethodView):
+    @requires(blp, "manager")
+    @blp.arguments(AttendanceBodySchema)
+    @blp.response(200, AttendanceSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT", description="the activity has not begun")
+    def post(self, args, activity_id: int):
+        """Mark signed-up residents as attended (each once); attendance rewards follow."""
+        return service.mark_attendance(current_principal(), activity_id, args["resident_ids"])

@@ -1,4 +1,4 @@
-"""Bodies of the activity routes: activities, their listing and sign-ups."""
+"""Bodies of the activity routes: activities, their listing, sign-ups and attendance."""
 
 import marshmallow as ma
 
@@ -52,3 +52,18 @@ class SignupSchema(ma.Schema):
     activity_id = ma.fields.Integer()
     status = ma.fields.String()
     created_at = LocalDateTime()
+
+
+class AttendanceBodySchema(ma.Schema):
+    resident_ids = ma.fields.List(
+        ma.fields.Integer(validate=ma.validate.Range(min=1)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=1000),
+    )
+
+
+class AttendanceSchema(ma.Schema):
+    marked = ma.fields.List(ma.fields.Integer(), metadata={"description": "newly attended"})
+    already = ma.fields.List(ma.fields.Integer(), metadata={"description": "marked before"})
+    not_signed_up = ma.fields.List(ma.fields.Integer())
+    coupons_granted = ma.fields.Integer()

@@ -1,5 +1,5 @@
 """Coupons: campaigns and their preview (managers), claiming and my coupons (residents),
-participation reward rules, and marking activity attendance (which rewards may follow).
+and participation reward rules.
 
 `{campaign_id}` in `POST /coupons/{campaign_id}/claim` is a campaign's id: a resident
 claims a coupon *from a campaign*; the coupon issued has its own id (GET /me/coupons) and
@@ -9,12 +9,9 @@ that is what an order names as `coupon_id`.
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service_hub.activities.service import mark_attendance
 from service_hub.auth.access import current_principal, requires
 from service_hub.coupons import campaigns, rewards, service
 from service_hub.coupons.schemas import (
-    AttendanceBodySchema,
-    AttendanceSchema,
     CampaignCreateSchema,
     CampaignDetailSchema,
     CampaignListArgs,
@@ -202,16 +199,3 @@ class RewardRule(MethodView):
     def delete(self, rule_id: int):
         """Stop a rule granting (it is kept, inactive)."""
         rewards.deactivate_rule(current_principal(), rule_id)
-
-
-# Attendance belongs to activities; it lives here because attending is what rewards follow.
-@blp.route("/activities/<int:activity_id>/attendance")
-class Attendance(MethodView):
-    @requires(blp, "manager")
-    @blp.arguments(AttendanceBodySchema)
-    @blp.response(200, AttendanceSchema)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT", description="the activity has not begun")
-    def post(self, args, activity_id: int):
-        """Mark signed-up residents as attended (each once); attendance rewards follow."""
-        return mark_attendance(current_principal(), activity_id, args["resident_ids"])

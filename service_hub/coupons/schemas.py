@@ -301,18 +301,3 @@ class RewardRuleSchema(RewardRuleCreateSchema):
     active = ma.fields.Boolean()
     created_by = ma.fields.Integer()
     created_at = LocalDateTime()
-
-
-class AttendanceBodySchema(ma.Schema):
-    resident_ids = ma.fields.List(
-        ma.fields.Integer(validate=Range(min=1)),
-        required=True,
-        validate=ma.validate.Length(min=1, max=1000),
-    )
-
-
-class AttendanceSchema(ma.Schema):
-    marked = ma.fields.List(ma.fields.Integer(), metadata={"description": "newly attended"})
-    already = ma.fields.List(ma.fields.Integer(), metadata={"description": "marked before"})
-    not_signed_up = ma.fields.List(ma.fields.Integer())
-    coupons_granted = ma.fields.Integer()
