@@ -27,6 +27,27 @@ def test_one_lucky_five_star_review_does_not_beat_two_hundred_good_ones():
     assert score(steady) > score(lucky)
 
 
+def lucky_and_steady():
+    """The same 200 completions each; one engineer has a single 5-star review, the other 200
+    reviews averaging 4.9. Only the ratings differ, so only the smoothing can decide."""
+    completions = [10] * 200
+    lucky = facts(ratings=[5], completed_days_ago=completions)
+    steady = facts(ratings=[5] * 180 + [4] * 20, completed_days_ago=completions)
+    return lucky, steady
+
+
+def test_bayesian_smoothing_puts_two_hundred_good_reviews_above_one_lucky_one():
+    lucky, steady = lucky_and_steady()
+    assert score(steady) > score(lucky)
+
+
+def test_without_smoothing_the_lucky_review_would_win():
+    """Guards the test above: with the prior weighing nothing it fails."""
+    lucky, steady = lucky_and_steady()
+    raw = {"prior_weight": 0}
+    assert composite(lucky, TODAY, raw)[0] > composite(steady, TODAY, raw)[0]
+
+
 def test_with_equal_volume_a_better_rating_ranks_higher():
     assert score(facts(ratings=[5] * 20, completed_days_ago=[5] * 20)) > score(
         facts(ratings=[3] * 20, completed_days_ago=[5] * 20)
