@@ -1,5 +1,6 @@
 """SQLAlchemy 2.x typed models, one module per aggregate."""
 
+from models.butler import ButlerBinding, ButlerCode
 from models.catalogue import ServiceType
 from models.community import Community, CommunityBinding
 from models.community_life import Activity, ActivityCommunity, ActivitySignup, Answer, Question
@@ -12,11 +13,13 @@ from models.delivery import (
     SubscriptionCredit,
     SubscriptionPrompt,
 )
+from models.follow_up import FollowUp
 from models.kpi import CommunityMonthKpi, CommunityMonthResident
 from models.notification import InboxNotification
 from models.order import DispatchOffer, OrderEvent, OrderStatus, Review, ServiceOrder
-from models.people import Engineer, EngineerCommunity, EngineerSkill, Resident, StaffUser
-from models.reputation import ButlerBinding, ButlerCode, EngineerLike, FollowUp, PointsEntry
+from models.people import Engineer, EngineerSkill, Resident, StaffUser
+from models.points import PointsEntry
+from models.reputation import EngineerCommunity, EngineerLike
 from models.upload import Upload
 from models.visit import Booking, Visit, VisitSlot
 from service_hub.outbox import OutboxMessage  # plumbing: the outbox owns its table

@@ -81,22 +81,3 @@ class EngineerSkill(db.Model):
     level: Mapped[int] = mapped_column(default=1)
 
     __table_args__ = (sa.UniqueConstraint("engineer_id", "skill"),)
-
-
-class EngineerCommunity(db.Model):
-    """An engineer serving a community, with their standing there."""
-
-    __tablename__ = "engineer_community"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineer.id"), index=True)
-    community_id: Mapped[int] = mapped_column(sa.ForeignKey("community.id"), index=True)
-    # The engineer's standing in this community, 0..1 (docs/ranking.md), and what it is made
-    # of; recomputed by jobs when reviews, complaints, likes or completions arrive.
-    composite_score: Mapped[float] = mapped_column(default=0.5)
-    completed_orders: Mapped[int] = mapped_column(default=0)
-    score_breakdown: Mapped[dict | None] = mapped_column(sa.JSON)
-    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    __table_args__ = (sa.UniqueConstraint("engineer_id", "community_id"),)

@@ -1,0 +1,50 @@
+"""Butler (管家) relationships: the QR codes engineers show and the bindings residents make."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import UTCDateTime, utcnow
+from service_hub.extensions import db
+
+
+class ButlerCode(db.Model):
+    """A single-use, short-lived code an engineer shows as a mini-program QR (WeChat scene)."""
+
+    __tablename__ = "butler_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineer.id"), index=True)
+    scene: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    used_by: Mapped[int | None] = mapped_column(sa.ForeignKey("resident.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ButlerBinding(db.Model):
+    """A resident's butler (管家): at most one active binding per resident."""
+
+    __tablename__ = "butler_binding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("resident.id"))
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineer.id"), index=True)
+    code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("butler_code.id"))
+    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(sa.String(64))
+
+    __table_args__ = (
+        sa.Index(
+            "uq_butler_binding_active_resident",
+            "resident_id",
+            unique=True,
+            postgresql_where=sa.text("status = 'active'"),
+            sqlite_where=sa.text("status = 'active'"),
+        ),
+    )

@@ -1,0 +1,34 @@
+"""Follow-ups opened on complaints and disputes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import UTCDateTime, utcnow
+from service_hub.extensions import db
+
+
+class FollowUp(db.Model):
+    """Something a manager should look at: a low rating or a complaint."""
+
+    __tablename__ = "follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # low_rating or complaint
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_order.id"))
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("community.id"))
+    engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineer.id"))
+    summary: Mapped[str] = mapped_column(sa.String(500))
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    note: Mapped[str | None] = mapped_column(sa.String(500))
+    closed_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "order_id"),
+        sa.Index("ix_follow_up_status_created", "status", "created_at"),
+    )
