@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -21,28 +20,23 @@ from models import (
     Engineer,
     EngineerCommunity,
     EngineerSkill,
-    OrderEvent,
     OrderStatus,
     ServiceOrder,
     ServiceType,
 )
 from models.base import utcnow
 from models.order import OPEN_STATUSES
+from models.order_lifecycle import SYSTEM, Actor, apply, check, lock_order
 from service_hub.butler.service import active_butler_of
 from service_hub.errors import AppError
 from service_hub.extensions import db
 from service_hub.jobqueue import job_queue
-from service_hub.orders.timeline import SYSTEM, Actor, illegal_transition, lock_order, move
-from service_hub.outbox import commit_and_relay, record
+from service_hub.outbox import commit_and_relay
 from service_hub.timefmt import local_zone
 
 log = logging.getLogger(__name__)
 
 DISPATCHABLE = (OrderStatus.CREATED, OrderStatus.DISPATCHING)
-
-# Consequences of an engineer taking an order, in its transaction, registered at start-up
-# (service_hub/wiring.py): the visit to the community that rules above dispatch keep.
-ACCEPTED_HOOKS: list[Callable[[ServiceOrder], None]] = []
 
 
 def load_candidates(order: ServiceOrder) -> list[Candidate]:
@@ -135,7 +129,7 @@ def dispatch(order_id: int) -> int | None:
         db.session.rollback()
         return None
     if order.status == OrderStatus.CREATED:
-        move(order, OrderStatus.DISPATCHING, "dispatch", SYSTEM)
+        apply(order, "dispatch", SYSTEM)
     needs = _needs(order)
     eligible, rejected = rank(load_candidates(order), needs, current_app.config["DISPATCH_WEIGHTS"])
     preferred_note = None
@@ -147,12 +141,12 @@ def dispatch(order_id: int) -> int | None:
         preferred_note = "does_not_serve_community"
     if not eligible:
         reasons = sorted(set(rejected.values())) or ["no_engineer_serves_community"]
-        order.unassigned_reason = "no eligible engineer: " + ", ".join(reasons)
-        order.score_breakdown = {
+        why = "no eligible engineer: " + ", ".join(reasons)
+        breakdown = {
             "rejected": {str(k): v for k, v in rejected.items()},
             "preferred_skipped": preferred_note,
         }
-        move(order, OrderStatus.UNASSIGNED, "unassign", SYSTEM, order.unassigned_reason)
+        apply(order, "unassign", SYSTEM, why, unassigned_reason=why, score_breakdown=breakdown)
         commit_and_relay()
         return None
     best = eligible[0]
@@ -165,14 +159,15 @@ def dispatch(order_id: int) -> int | None:
         expires_at=utcnow() + timeout,
     )
     db.session.add(offer)
-    order.score_breakdown = {
+    breakdown = {
         "engineer_id": best.engineer_id,
         **best.breakdown,
         "candidates": len(eligible),
         "rejected": {str(k): v for k, v in rejected.items()},
         "preferred_skipped": preferred_note,
     }
-    move(order, OrderStatus.OFFERED, "offer", SYSTEM, f"offered to engineer {best.engineer_id}")
+    why = f"offered to engineer {best.engineer_id}"
+    apply(order, "offer", SYSTEM, why, score_breakdown=breakdown)
     db.session.flush()
     offer_id = offer.id
     commit_and_relay()
@@ -193,18 +188,12 @@ def _pending_offer(order: ServiceOrder, engineer_id: int) -> DispatchOffer | Non
     ).first()
 
 
-def _redispatch(order: ServiceOrder) -> None:
-    # Keyed by the timeline's length, which only grows: each round gets its own key.
-    step = db.session.scalar(sa.select(sa.func.count()).where(OrderEvent.order_id == order.id))
-    record("order.dispatch", f"order:{order.id}:step:{step}", {"order_id": order.id})
-
-
 def accept(order_id: int, engineer_id: int) -> ServiceOrder:
     """The offered engineer takes the order; the community hears of the visit."""
     order = lock_order(order_id)
+    actor = Actor("engineer", engineer_id)
+    check(order, "accept", actor)
     offer = _pending_offer(order, engineer_id)
-    if order.status != OrderStatus.OFFERED or offer is None:
-        raise illegal_transition(order, "accept")
     now = utcnow()
     if offer.expires_at <= now:
         _expire(order, offer)
@@ -217,9 +206,7 @@ def accept(order_id: int, engineer_id: int) -> ServiceOrder:
             details={"current_status": order.status},
         )
     offer.status, offer.responded_at = "accepted", now
-    order.engineer_id, order.accepted_at = engineer_id, now
-    move(order, OrderStatus.ACCEPTED, "accept", Actor("engineer", engineer_id))
-    _announce_visit(order)
+    apply(order, "accept", actor, engineer_id=engineer_id)
     commit_and_relay()
     return order
 
@@ -227,26 +214,18 @@ def accept(order_id: int, engineer_id: int) -> ServiceOrder:
 def decline(order_id: int, engineer_id: int, reason: str | None) -> ServiceOrder:
     """The offered engineer passes; the order goes to the next candidate."""
     order = lock_order(order_id)
+    actor = Actor("engineer", engineer_id)
+    check(order, "decline", actor)
     offer = _pending_offer(order, engineer_id)
-    if order.status != OrderStatus.OFFERED or offer is None:
-        raise illegal_transition(order, "decline")
     offer.status, offer.responded_at = "declined", utcnow()
-    move(order, OrderStatus.DISPATCHING, "decline", Actor("engineer", engineer_id), reason)
-    _redispatch(order)
+    apply(order, "decline", actor, reason)
     commit_and_relay()
     return order
 
 
 def _expire(order: ServiceOrder, offer: DispatchOffer) -> None:
     offer.status, offer.responded_at = "expired", utcnow()
-    move(
-        order,
-        OrderStatus.DISPATCHING,
-        "expire",
-        SYSTEM,
-        f"offer to engineer {offer.engineer_id} expired",
-    )
-    _redispatch(order)
+    apply(order, "expire", SYSTEM, f"offer to engineer {offer.engineer_id} expired")
 
 
 def expire_offer(offer_id: int) -> bool:
@@ -273,13 +252,7 @@ def assign_by_hand(
 ) -> ServiceOrder:
     """A manager gives a waiting or unassigned order to an engineer serving its community."""
     order = lock_order(order_id)
-    if order.status not in (
-        OrderStatus.UNASSIGNED,
-        OrderStatus.DISPATCHING,
-        OrderStatus.OFFERED,
-        OrderStatus.CREATED,
-    ):
-        raise illegal_transition(order, "assign")
+    check(order, "assign", actor, reason, engineer_id=engineer_id)
     serves = db.session.scalar(
         sa.select(
             sa.exists().where(
@@ -295,20 +268,16 @@ def assign_by_hand(
             code="not_serving_community",
             fields={"engineer_id": ["does not serve the order's community"]},
         )
-    db.session.execute(
-        sa.update(DispatchOffer)
-        .where(DispatchOffer.order_id == order.id, DispatchOffer.status == "pending")
-        .values(status="withdrawn", responded_at=utcnow())
+    breakdown = {**(order.score_breakdown or {}), "assigned_by_hand": True}
+    apply(
+        order,
+        "assign",
+        actor,
+        reason or "assigned by a manager",
+        engineer_id=engineer_id,
+        unassigned_reason=None,
+        score_breakdown={**breakdown, "engineer_id": engineer_id},
     )
-    order.engineer_id, order.accepted_at = engineer_id, utcnow()
-    order.unassigned_reason = None
-    order.score_breakdown = {
-        **(order.score_breakdown or {}),
-        "assigned_by_hand": True,
-        "engineer_id": engineer_id,
-    }
-    move(order, OrderStatus.ACCEPTED, "assign", actor, reason or "assigned by a manager")
-    _announce_visit(order)
     commit_and_relay()
     return order
 
@@ -316,12 +285,7 @@ def assign_by_hand(
 def redispatch(order_id: int, actor: Actor, reason: str | None) -> ServiceOrder:
     """A manager sends an unassigned order through dispatch again (engineers who already had
     it are still left out: nobody is offered the same order twice)."""
-    order = lock_order(order_id)
-    if order.status != OrderStatus.UNASSIGNED:
-        raise illegal_transition(order, "redispatch")
-    order.unassigned_reason = None
-    move(order, OrderStatus.DISPATCHING, "redispatch", actor, reason)
-    _redispatch(order)
+    order = apply(order_id, "redispatch", actor, reason, unassigned_reason=None)
     commit_and_relay()
     return order
 
@@ -340,23 +304,3 @@ def sweep(grace: timedelta = timedelta(seconds=30), limit: int = 500) -> dict[st
     db.session.rollback()
     expired = sum(1 for offer_id in overdue if expire_offer(offer_id))
     return {"expired_offers": expired}
-
-
-def _announce_visit(order: ServiceOrder) -> None:
-    """The resident hears who is coming; the hooks registered at start-up follow (the order
-    becomes a visit to the community, with follow-on slots for the neighbours)."""
-    for hook in ACCEPTED_HOOKS:
-        hook(order)
-    engineer = db.session.get(Engineer, order.engineer_id)
-    service_type = db.session.get(ServiceType, order.service_type_id)
-    record(
-        "resident.notify",
-        f"order:{order.id}:accepted",
-        {
-            "kind": "order_accepted",
-            "resident_id": order.resident_id,
-            "order_id": order.id,
-            "engineer_name": engineer.name,
-            "service_name": service_type.name,
-        },
-    )

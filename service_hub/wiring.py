@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from dispatch.assignment import ACCEPTED_HOOKS, sweep
+from dispatch.assignment import sweep
 from dispatch.jobs import handle_dispatch_message
 from dispatch.standing import handle_recompute_message, refresh_all
+from models import order_lifecycle as lifecycle
 from notifications.fanout import handle_community_broadcast, reconcile
 from notifications.inbox import handle_resident_notice
 from notifications.reminders import remind_upcoming_activities
@@ -23,6 +24,8 @@ from service_hub.communities.service import FIRST_BINDING_HOOKS
 from service_hub.coupons.notices import remind_expiring_coupons
 from service_hub.coupons.rewards import reward_first_binding
 from service_hub.jobqueue import InProcessJobQueue
+from service_hub.kpis.rollup import count_event
+from service_hub.orders.service import manages_region, on_cancelled, on_complained, on_completed
 from service_hub.outbox import redeliver_overdue, relay_stale
 from service_hub.visits.service import open_order_visit
 
@@ -34,9 +37,16 @@ OUTBOX_HANDLERS = {
     "standing.recompute": ("default", handle_recompute_message),
 }
 
-# Consequences that travel up from a lower rule: (the rule's hook list, what runs)
+# Consequences that travel up from a lower rule: (the rule's hook list, what runs).
+# The order lifecycle (models/order_lifecycle.py) sits below every rule that reacts to it.
 HOOKS = (
-    (ACCEPTED_HOOKS, open_order_visit),
+    (lifecycle.EVENT_HOOKS, count_event),  # KPI rollup counts every timeline event
+    (lifecycle.REGION_CHECKS, manages_region),  # "a manager of the order's region"
+    (lifecycle.AFTER["accept"], open_order_visit),  # an accepted order is a visit
+    (lifecycle.AFTER["assign"], open_order_visit),
+    (lifecycle.AFTER["cancel"], on_cancelled),
+    (lifecycle.AFTER["complete"], on_completed),
+    (lifecycle.AFTER["complain"], on_complained),
     (FIRST_BINDING_HOOKS, reward_first_binding),
 )
 

@@ -53,10 +53,8 @@ HTTP_PACKAGES = ("service_hub.web",)
 
 # What still climbs, as "importer -> imported" (issue 13 removes these).
 KNOWN_CLIMBS = {
-    # Dispatch still moves orders through the orders domain's timeline and asks the butler
-    # domain who a resident's butler is: one order lifecycle below both removes these.
+    # Dispatch asks the butler domain who a resident's butler is.
     "dispatch.assignment -> service_hub.butler.service",
-    "dispatch.assignment -> service_hub.orders.timeline",
 }
 # Imports inside functions outside the composition layer, as "module -> imported".
 KNOWN_LAZY: set[str] = set()

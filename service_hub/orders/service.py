@@ -1,4 +1,5 @@
-"""Order rules: who may create, see and move an order, and what each action does."""
+"""Order rules: who may create and see an order; its actions are taken through the order
+lifecycle (models/order_lifecycle.py), and the consequences that belong here are its hooks."""
 
 from __future__ import annotations
 
@@ -13,46 +14,37 @@ from models import (
     Community,
     DispatchOffer,
     Engineer,
-    OrderStatus,
     Resident,
     ServiceOrder,
     ServiceType,
     Visit,
 )
+from models import order_lifecycle as lifecycle
 from models.base import utcnow
+from models.order_lifecycle import Actor
 from service_hub.auth.regions import covers, require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
 from service_hub.coupons.redemption import release_for_order, reserve_for_order, spend_for_order
-from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
+from service_hub.errors import Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
 from service_hub.idempotency import require_same_request
-from service_hub.orders.timeline import Actor, illegal_transition, lock_order, move, record_event
-from service_hub.outbox import commit_and_relay, record
+from service_hub.outbox import commit_and_relay
 from service_hub.points.ledger import award_for_completed_order
 from service_hub.reviews.follow_ups import open_follow_up
 from service_hub.uploads.storage import validate_photo_urls
 from service_hub.visits.service import release_booking
 
-S = OrderStatus
-# action → (roles allowed, statuses it may start from, status it leads to)
-TRANSITIONS: dict[str, tuple[set[str], set[str], str]] = {
-    "en-route": ({"engineer"}, {S.ACCEPTED}, S.EN_ROUTE),
-    "start": ({"engineer"}, {S.EN_ROUTE}, S.IN_SERVICE),
-    "complete": ({"engineer"}, {S.IN_SERVICE}, S.COMPLETED),
-    "complain": ({"resident"}, {S.COMPLETED}, S.COMPLETED),
-}
-RESIDENT_CANCELLABLE = {S.CREATED, S.DISPATCHING, S.OFFERED, S.ACCEPTED, S.EN_ROUTE, S.UNASSIGNED}
-MANAGER_CANCELLABLE = RESIDENT_CANCELLABLE | {S.IN_SERVICE}
-MANAGER_ACTIONS = ("assign", "redispatch")
-ORDER_ACTIONS = ("accept", "decline", *TRANSITIONS, "cancel", *MANAGER_ACTIONS)
+# The order's life (actions, who may, from which states, what follows) is one table:
+# models/order_lifecycle.py. These are the actions POST /orders/<id>/<action> takes.
+ORDER_ACTIONS = lifecycle.ROUTE_ACTIONS
 
 
 def actor_of(principal: Principal) -> Actor:
     """The timeline actor for a caller (engineers are recorded by engineer id)."""
     if principal.role == "engineer":
-        return Actor("engineer", principal.engineer_id)
-    return Actor(principal.role, principal.id)
+        return Actor("engineer", principal.engineer_id, principal)
+    return Actor(principal.role, principal.id, principal)
 
 
 def order_origin(
@@ -133,11 +125,9 @@ def create_order(
         idempotency_key=idempotency_key,
         idempotency_fingerprint=request_fingerprint if idempotency_key else None,
         source=source,
-        status=S.CREATED,
     )
-    db.session.add(order)
     try:
-        db.session.flush()
+        lifecycle.create(order, Actor("resident", resident_id))
     except IntegrityError:
         # The same Idempotency-Key raced with itself: answer with the order that won.
         db.session.rollback()
@@ -148,8 +138,6 @@ def create_order(
         return existing, False
     if coupon_id is not None:  # coupons: owner, services, threshold, validity; then reserved
         reserve_for_order(coupon_id, order, service_type)
-    record_event(order, "create", Actor("resident", resident_id), None)
-    record("order.dispatch", f"order:{order.id}:round:0", {"order_id": order.id})
     commit_and_relay()
     return order, True
 
@@ -204,119 +192,54 @@ def perform(
     expected_version: int | None = None,
     engineer_id: int | None = None,
 ) -> ServiceOrder:
-    """Apply an order action for the caller, checking role, ownership, state and version."""
+    """Apply an order action for the caller: the lifecycle checks version, role, party and
+    state under the row lock; offers and assignment go through dispatch, which applies it."""
     get_order_for(principal, order_id)
-    if action in MANAGER_ACTIONS:
-        if principal.role not in ("manager", "admin"):
-            raise Forbidden(f"{action} is for managers.", code="role_forbidden")
-        if action == "redispatch":
-            return assignment.redispatch(order_id, actor_of(principal), reason)
-        if engineer_id is None:
-            raise InvalidInput("Name the engineer.", fields={"engineer_id": ["required"]})
-        return assignment.assign_by_hand(order_id, engineer_id, actor_of(principal), reason)
-    if action == "accept" or action == "decline":
-        if principal.role != "engineer":
-            raise Forbidden("Only the offered engineer can answer an offer.", code="role_forbidden")
-        if action == "accept":
-            return assignment.accept(order_id, principal.engineer_id)
-        return assignment.decline(order_id, principal.engineer_id, reason)
-    order = lock_order(order_id)
-    if expected_version is not None and expected_version != order.version:
-        raise AppError(
-            "The order changed since you read it.",
-            status=412,
-            code="version_mismatch",
-            details={"current_version": order.version},
-        )
-    if action == "cancel":
-        _cancel(principal, order, reason)
-    else:
-        roles, sources, target = TRANSITIONS[action]
-        if principal.role not in roles and principal.role != "admin":
-            raise Forbidden(f"{action} is for: {', '.join(sorted(roles))}.", code="role_forbidden")
-        _check_party(principal, order)
-        if order.status not in sources:
-            raise illegal_transition(order, action)
-        if action == "complain":
-            if not reason:
-                raise InvalidInput("Say what went wrong.", fields={"reason": ["required"]})
-            if order.complaint is not None:
-                raise Conflict(
-                    "This order has a complaint already.",
-                    code="already_complained",
-                    message_zh="该工单已投诉",
-                )
-            order.complaint = reason
-            open_follow_up("complaint", order, reason)
-            request_recompute(order.engineer_id, [order.community_id])
-        move(order, target, action.replace("-", "_"), actor_of(principal), reason)
-        if action == "complete":
-            _on_complete(order)
-        if action == "en-route":
-            engineer = db.session.get(Engineer, order.engineer_id)
-            record(
-                "resident.notify",
-                f"order:{order.id}:en_route",
-                {
-                    "kind": "engineer_en_route",
-                    "resident_id": order.resident_id,
-                    "order_id": order.id,
-                    "engineer_name": engineer.name,
-                },
-            )
+    actor = actor_of(principal)
+    order = lifecycle.lock_order(order_id)
+    lifecycle.check(
+        order, action, actor, reason, expected_version=expected_version, engineer_id=engineer_id
+    )
+    if action == "accept":
+        return assignment.accept(order_id, actor.id)
+    if action == "decline":
+        return assignment.decline(order_id, actor.id, reason)
+    if action == "assign":
+        return assignment.assign_by_hand(order_id, engineer_id, actor, reason)
+    if action == "redispatch":
+        return assignment.redispatch(order_id, actor, reason)
+    lifecycle.apply(order, action, actor, reason)
     commit_and_relay()
     return order
 
 
-def _check_party(principal: Principal, order: ServiceOrder) -> None:
-    if principal.role == "engineer" and order.engineer_id != principal.engineer_id:
-        raise Forbidden("This order is assigned to another engineer.", code="not_assigned")
-    if principal.role == "resident" and order.resident_id != principal.id:
-        raise Forbidden("This is not your order.", code="not_owner")
-
-
-def _cancel(principal: Principal, order: ServiceOrder, reason: str | None) -> None:
-    if principal.role == "resident":
-        _check_party(principal, order)
-        allowed = RESIDENT_CANCELLABLE
-    elif principal.role in ("manager", "admin"):
-        if not reason:
-            raise InvalidInput("Managers give a reason to cancel.", fields={"reason": ["required"]})
-        allowed = MANAGER_CANCELLABLE
-    else:
-        raise Forbidden("Engineers decline offers rather than cancel.", code="role_forbidden")
-    if order.status not in allowed:
-        raise illegal_transition(order, "cancel")
-    db.session.execute(
-        sa.update(DispatchOffer)
-        .where(DispatchOffer.order_id == order.id, DispatchOffer.status == "pending")
-        .values(status="withdrawn", responded_at=utcnow())
-    )
-    # The visit this order brought about is off; a slot it booked on a visit is free again.
+def on_cancelled(order: ServiceOrder) -> None:
+    """A cancelled order's visit is off, a slot it booked is free, its coupon is released."""
     db.session.execute(
         sa.update(Visit).where(Visit.order_id == order.id).values(status="cancelled")
     )
     release_booking(order)
     release_for_order(order.id)  # coupons: a reserved coupon is available again
-    move(order, S.CANCELLED, "cancel", actor_of(principal), reason)
 
 
-def _on_complete(order: ServiceOrder) -> None:
-    order.completed_at = utcnow()
-    spend_for_order(order.id)  # coupons: the reserved coupon is spent
+def on_completed(order: ServiceOrder) -> None:
+    """The coupon is spent, the engineer's standing recomputed, the resident's points earned."""
+    spend_for_order(order.id)
     request_recompute(order.engineer_id, [order.community_id])
     award_for_completed_order(order)
-    service_type = db.session.get(ServiceType, order.service_type_id)
-    record(
-        "resident.notify",
-        f"order:{order.id}:completed",
-        {
-            "kind": "order_completed",
-            "resident_id": order.resident_id,
-            "order_id": order.id,
-            "service_name": service_type.name,
-        },
-    )
+
+
+def on_complained(order: ServiceOrder) -> None:
+    """A complaint opens a follow-up and weighs on the engineer's standing."""
+    open_follow_up("complaint", order, order.complaint)
+    request_recompute(order.engineer_id, [order.community_id])
+
+
+def manages_region(actor: Actor, order: ServiceOrder) -> bool:
+    """Whether the caller behind a manager's action covers the order's community."""
+    if actor.principal is None:
+        return False
+    return covers(actor.principal, db.session.get(Community, order.community_id))
 
 
 def open_offers_query(engineer_id: int) -> sa.Select:

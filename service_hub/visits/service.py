@@ -22,17 +22,16 @@ from models import (
     Engineer,
     EngineerCommunity,
     EngineerSkill,
-    OrderStatus,
     ServiceOrder,
     ServiceType,
     Visit,
     VisitSlot,
 )
 from models.base import utcnow
+from models.order_lifecycle import Actor, apply, create
 from service_hub.communities.service import get_community, is_bound
 from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
-from service_hub.orders.timeline import Actor, move, record_event
 from service_hub.outbox import commit_and_relay, record
 from service_hub.sql import lock_row, retry_transient
 from service_hub.timefmt import local_datetime_text
@@ -312,25 +311,17 @@ def book(
         community_id=visit.community_id,
         service_type_id=service_type_id,
         engineer_id=visit.engineer_id,
-        status=OrderStatus.CREATED,
         source="visit_booking",
         description=description,
         photos=list(photos),
         window_start=slot.starts_at,
         window_end=slot.ends_at,
-        accepted_at=utcnow(),
         score_breakdown={"booked_on_visit": visit_id, "slot_id": slot_id},
     )
-    db.session.add(order)
-    db.session.flush()
-    record_event(order, "create", Actor("resident", resident_id), None)
-    move(
-        order,
-        OrderStatus.ACCEPTED,
-        "book",
-        Actor("resident", resident_id),
-        f"booked slot {slot_id} on visit {visit_id}",
-    )
+    # The one creation path (no dispatch: the order has its engineer), then booked.
+    resident = Actor("resident", resident_id)
+    create(order, resident)
+    apply(order, "book", resident, f"booked slot {slot_id} on visit {visit_id}")
     booking = Booking(
         visit_id=visit_id, slot_id=slot_id, resident_id=resident_id, order_id=order.id
     )

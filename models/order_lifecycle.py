@@ -1,0 +1,457 @@
+"""The order's life in one place: every action as data, applied by one checked function.
+
+`ACTIONS` says, for each thing that can happen to an order, who may do it (per role: which
+party they must be, from which states, whether they must give a reason), the state it leads
+to, and what follows: the timeline event (every step writes one, and `EVENT_HOOKS` count it,
+e.g. the KPI rollup), the order's own columns it sets, offers it withdraws, the outbox
+messages it records, and the consequences that the rules above register in `AFTER`.
+
+`apply` is the only way an order changes state (`create` is the only way one is born); the
+orders domain (HTTP actions), dispatch (offers, answers, expiries, assignment by hand) and
+visit bookings all go through it, under the order's row lock (`lock_order`).
+
+This module sits at the model layer, on purpose: it is the order aggregate's own rule, and
+both the dispatch engine and the domain rules must reach it without an import climbing
+(docs/architecture.md, "Order lifecycle"). It imports only models and plumbing; whatever it
+needs from above (the KPI count, a manager's region, a visit opening on acceptance, a coupon
+released on cancellation) is registered by the composition layer (`service_hub/wiring.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from models import DispatchOffer, Engineer, OrderEvent, OrderStatus, ServiceOrder, ServiceType
+from models.base import utcnow
+from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
+from service_hub.extensions import db
+from service_hub.outbox import record
+
+S = OrderStatus
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused a change: a role and an id, or the system itself. `principal` is the
+    authenticated caller behind an HTTP action (for the region check), else None."""
+
+    kind: str  # resident, engineer, manager, admin, system
+    id: int | None = None
+    principal: object = field(default=None, compare=False, repr=False)
+
+
+SYSTEM = Actor("system")
+
+# Parties an actor may have to be, beyond their role.
+OWNER = "owner"  # the resident who owns the order
+ASSIGNED = "assigned"  # the engineer the order is assigned to
+OFFERED = "offered"  # the engineer holding the order's pending offer
+REGION = "region"  # a manager whose region includes the order's community
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one role needs to take an action: being a party, the order in one of `sources`,
+    and a reason when `reason_required` (its text is the 422's message)."""
+
+    party: str | None
+    sources: frozenset[str | None]
+    reason_required: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing that can happen to an order."""
+
+    name: str  # as the API and callers say it
+    event: str  # the timeline's word (and what KPI rollup counts)
+    who: dict[str, Rule]  # role → rule; a role not listed may not
+    forbidden: str  # the 403's message for a role not listed
+    target: str  # the status it leads to
+    needs: dict[str, str] = field(default_factory=dict)  # fact → 422 message when missing
+    facts: frozenset[str] = frozenset()  # order columns a caller may set with it
+    stamps: tuple[str, ...] = ()  # order columns set to now
+    reason_kept_as: str | None = None  # order column the reason is kept in
+    withdraws_offers: bool = False  # pending offers are withdrawn
+    guards: tuple[str, ...] = ()  # further checks, in GUARDS
+    messages: tuple[str, ...] = ()  # outbox messages, in MESSAGES
+    # how it is reached: "action" (POST /orders/<id>/<action>), "create" (POST /orders, and
+    # a visit booking), "booking" (POST /visits/<id>/book), "job" (the dispatch jobs)
+    via: str = "action"
+
+
+def _rules(sources, *, reason=None, **parties) -> dict[str, Rule]:
+    return {role: Rule(party, frozenset(sources), reason) for role, party in parties.items()}
+
+
+WAITING = (S.CREATED, S.DISPATCHING, S.OFFERED, S.UNASSIGNED)
+# Who may cancel, from which states: the one place that says it.
+RESIDENT_CANCELLABLE = frozenset({*WAITING, S.ACCEPTED, S.EN_ROUTE})
+MANAGER_CANCELLABLE = RESIDENT_CANCELLABLE | {S.IN_SERVICE}
+MANAGER_CANCEL_REASON = "Managers give a reason to cancel."
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action(
+            "create",
+            "create",
+            {"resident": Rule(OWNER, frozenset({None}))},
+            "Orders are created for a resident.",
+            S.CREATED,
+            messages=("dispatch_first",),
+            via="create",
+        ),
+        Action(
+            "book",
+            "book",
+            {"resident": Rule(OWNER, frozenset({S.CREATED}))},
+            "Only the resident books a visit's slot.",
+            S.ACCEPTED,
+            stamps=("accepted_at",),
+            via="booking",
+        ),
+        Action(
+            "dispatch",
+            "dispatch",
+            {"system": Rule(None, frozenset({S.CREATED}))},
+            "Dispatch is the system's.",
+            S.DISPATCHING,
+            via="job",
+        ),
+        Action(
+            "offer",
+            "offer",
+            {"system": Rule(None, frozenset({S.DISPATCHING}))},
+            "Dispatch is the system's.",
+            S.OFFERED,
+            facts=frozenset({"score_breakdown"}),
+            via="job",
+        ),
+        Action(
+            "unassign",
+            "unassign",
+            {"system": Rule(None, frozenset({S.DISPATCHING}))},
+            "Dispatch is the system's.",
+            S.UNASSIGNED,
+            facts=frozenset({"score_breakdown", "unassigned_reason"}),
+            via="job",
+        ),
+        Action(
+            "expire",
+            "expire",
+            {"system": Rule(None, frozenset({S.OFFERED}))},
+            "Offers expire by themselves.",
+            S.DISPATCHING,
+            messages=("dispatch_again",),
+            via="job",
+        ),
+        Action(
+            "accept",
+            "accept",
+            _rules({S.OFFERED}, engineer=OFFERED),
+            "Only the offered engineer can answer an offer.",
+            S.ACCEPTED,
+            facts=frozenset({"engineer_id"}),
+            stamps=("accepted_at",),
+            messages=("order_accepted",),
+        ),
+        Action(
+            "decline",
+            "decline",
+            _rules({S.OFFERED}, engineer=OFFERED),
+            "Only the offered engineer can answer an offer.",
+            S.DISPATCHING,
+            messages=("dispatch_again",),
+        ),
+        Action(
+            "en-route",
+            "en_route",
+            _rules({S.ACCEPTED}, engineer=ASSIGNED, admin=None),
+            "en-route is for: engineer.",
+            S.EN_ROUTE,
+            messages=("engineer_en_route",),
+        ),
+        Action(
+            "start",
+            "start",
+            _rules({S.EN_ROUTE}, engineer=ASSIGNED, admin=None),
+            "start is for: engineer.",
+            S.IN_SERVICE,
+        ),
+        Action(
+            "complete",
+            "complete",
+            _rules({S.IN_SERVICE}, engineer=ASSIGNED, admin=None),
+            "complete is for: engineer.",
+            S.COMPLETED,
+            stamps=("completed_at",),
+            messages=("order_completed",),
+        ),
+        Action(
+            "complain",
+            "complain",
+            _rules({S.COMPLETED}, resident=OWNER, admin=None),
+            "complain is for: resident.",
+            S.COMPLETED,
+            reason_kept_as="complaint",
+            guards=("says_what_went_wrong", "no_complaint_yet"),
+        ),
+        Action(
+            "cancel",
+            "cancel",
+            {
+                "resident": Rule(OWNER, RESIDENT_CANCELLABLE),
+                "manager": Rule(REGION, MANAGER_CANCELLABLE, MANAGER_CANCEL_REASON),
+                "admin": Rule(None, MANAGER_CANCELLABLE, MANAGER_CANCEL_REASON),
+            },
+            "Engineers decline offers rather than cancel.",
+            S.CANCELLED,
+            withdraws_offers=True,
+        ),
+        Action(
+            "assign",
+            "assign",
+            _rules(WAITING, manager=REGION, admin=None),
+            "assign is for managers.",
+            S.ACCEPTED,
+            needs={"engineer_id": "Name the engineer."},
+            facts=frozenset({"engineer_id", "score_breakdown", "unassigned_reason"}),
+            stamps=("accepted_at",),
+            withdraws_offers=True,
+            messages=("order_accepted",),
+        ),
+        Action(
+            "redispatch",
+            "redispatch",
+            _rules({S.UNASSIGNED}, manager=REGION, admin=None),
+            "redispatch is for managers.",
+            S.DISPATCHING,
+            facts=frozenset({"unassigned_reason"}),
+            messages=("dispatch_again",),
+        ),
+    )
+}
+# The actions a caller names in POST /orders/<id>/<action>.
+ROUTE_ACTIONS = tuple(name for name, a in ACTIONS.items() if a.via == "action")
+
+# Registered by the composition layer (service_hub/wiring.py):
+# every timeline event, in its transaction (the KPI rollup counts it)
+EVENT_HOOKS: list[Callable[[OrderEvent, ServiceOrder], None]] = []
+# after an action, in its transaction: the consequences the rules above keep
+AFTER: dict[str, list[Callable[[ServiceOrder], None]]] = {name: [] for name in ACTIONS}
+# whether a manager's region includes the order's community (all must agree; none: no)
+REGION_CHECKS: list[Callable[[Actor, ServiceOrder], bool]] = []
+
+
+def lock_order(order_id: int) -> ServiceOrder:
+    """Load an order with a row lock held to the end of the transaction (PostgreSQL)."""
+    order = db.session.scalars(
+        sa.select(ServiceOrder)
+        .where(ServiceOrder.id == order_id)
+        .with_for_update()
+        # Re-read under the lock: an earlier plain read may have cached a stale state.
+        .execution_options(populate_existing=True)
+    ).first()
+    if order is None:
+        raise NotFound(f"No order {order_id}.", code="order_not_found", message_zh="工单不存在")
+    return order
+
+
+def illegal_transition(order: ServiceOrder, action: str) -> AppError:
+    """The 409 for an action the order's current state does not allow."""
+    return AppError(
+        f"Cannot {action} an order that is {order.status}.",
+        status=409,
+        code="illegal_transition",
+        message_zh="当前工单状态不允许此操作",
+        details={"current_status": order.status, "action": action},
+    )
+
+
+def _holds_offer(actor: Actor, order: ServiceOrder) -> bool:
+    return db.session.scalar(
+        sa.select(
+            sa.exists().where(
+                DispatchOffer.order_id == order.id,
+                DispatchOffer.engineer_id == actor.id,
+                DispatchOffer.status == "pending",
+            )
+        )
+    )
+
+
+def _check_party(party: str | None, actor: Actor, order: ServiceOrder, action: str) -> None:
+    if party == OWNER and order.resident_id != actor.id:
+        raise Forbidden("This is not your order.", code="not_owner")
+    if party == ASSIGNED and order.engineer_id != actor.id:
+        raise Forbidden("This order is assigned to another engineer.", code="not_assigned")
+    if party == OFFERED and not _holds_offer(actor, order):
+        raise illegal_transition(order, action)
+    if party == REGION and not (REGION_CHECKS and all(c(actor, order) for c in REGION_CHECKS)):
+        raise NotFound(f"No order {order.id}.", code="order_not_found", message_zh="工单不存在")
+
+
+def _says_what_went_wrong(order: ServiceOrder, reason: str | None) -> None:
+    if not reason:
+        raise InvalidInput("Say what went wrong.", fields={"reason": ["required"]})
+
+
+def _no_complaint_yet(order: ServiceOrder, reason: str | None) -> None:
+    if order.complaint is not None:
+        raise Conflict(
+            "This order has a complaint already.",
+            code="already_complained",
+            message_zh="该工单已投诉",
+        )
+
+
+# Checks after the state's (order, reason), named by the actions that need them.
+GUARDS: dict[str, Callable[[ServiceOrder, str | None], None]] = {
+    "says_what_went_wrong": _says_what_went_wrong,
+    "no_complaint_yet": _no_complaint_yet,
+}
+
+
+def check(
+    order: ServiceOrder,
+    name: str,
+    actor: Actor,
+    reason: str | None = None,
+    *,
+    expected_version: int | None = None,
+    **facts,
+) -> Action:
+    """Whether `actor` may take action `name` on the (locked) order now; raises the error a
+    caller sees otherwise, in this order: version (412), role (403), party (403/404/409),
+    a reason the role must give and needed facts (422), state (409), the action's guards."""
+    action = ACTIONS[name]
+    if expected_version is not None and expected_version != order.version:
+        raise AppError(
+            "The order changed since you read it.",
+            status=412,
+            code="version_mismatch",
+            details={"current_version": order.version},
+        )
+    rule = action.who.get(actor.kind)
+    if rule is None:
+        raise Forbidden(action.forbidden, code="role_forbidden")
+    _check_party(rule.party, actor, order, name)
+    if rule.reason_required and not reason:
+        raise InvalidInput(rule.reason_required, fields={"reason": ["required"]})
+    for fact, message in action.needs.items():
+        if facts.get(fact) is None:
+            raise InvalidInput(message, fields={fact: ["required"]})
+    if order.status not in rule.sources:
+        raise illegal_transition(order, name)
+    for guard in action.guards:
+        GUARDS[guard](order, reason)
+    return action
+
+
+def apply(
+    order: ServiceOrder | int,
+    name: str,
+    actor: Actor,
+    reason: str | None = None,
+    *,
+    expected_version: int | None = None,
+    **facts,
+) -> ServiceOrder:
+    """Take action `name` on the order (an id is locked first; an order must be locked
+    already): check it, set its facts, move it, write the timeline event, and let what
+    follows follow. The caller commits."""
+    if isinstance(order, int):
+        order = lock_order(order)
+    action = check(order, name, actor, reason, expected_version=expected_version, **facts)
+    unknown = set(facts) - action.facts
+    if unknown:
+        raise TypeError(f"{name} does not set {sorted(unknown)}")
+    _step(order, action, actor, reason, facts)
+    return order
+
+
+def create(order: ServiceOrder, actor: Actor) -> ServiceOrder:
+    """The one way an order is born: added and flushed in state created (an IntegrityError
+    of the flush reaches the caller before anything is recorded), its first event written,
+    and, unless it already has its engineer, its dispatch queued."""
+    check(order, "create", actor)
+    db.session.add(order)
+    db.session.flush()
+    _step(order, ACTIONS["create"], actor, None, {})
+    return order
+
+
+def _step(
+    order: ServiceOrder, action: Action, actor: Actor, reason: str | None, facts: dict
+) -> None:
+    now = utcnow()
+    for column, value in facts.items():
+        setattr(order, column, value)
+    for column in action.stamps:
+        setattr(order, column, now)
+    if action.reason_kept_as:
+        setattr(order, action.reason_kept_as, reason)
+    if action.withdraws_offers:
+        db.session.execute(
+            sa.update(DispatchOffer)
+            .where(DispatchOffer.order_id == order.id, DispatchOffer.status == "pending")
+            .values(status="withdrawn", responded_at=now)
+        )
+    from_status = order.status if action.name != "create" else None
+    order.status = action.target
+    event = OrderEvent(
+        order_id=order.id,
+        community_id=order.community_id,
+        action=action.event,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        from_status=from_status,
+        to_status=order.status,
+        reason=reason,
+        at=now,
+    )
+    db.session.add(event)
+    for hook in EVENT_HOOKS:
+        hook(event, order)
+    for hook in AFTER[action.name]:
+        hook(order)
+    for message in action.messages:
+        MESSAGES[message](order)
+
+
+def _dispatch_first(order: ServiceOrder) -> None:
+    if order.engineer_id is None:  # a booked order has its engineer already
+        record("order.dispatch", f"order:{order.id}:round:0", {"order_id": order.id})
+
+
+def _dispatch_again(order: ServiceOrder) -> None:
+    # Keyed by the timeline's length, which only grows: each round gets its own key.
+    step = db.session.scalar(sa.select(sa.func.count()).where(OrderEvent.order_id == order.id))
+    record("order.dispatch", f"order:{order.id}:step:{step}", {"order_id": order.id})
+
+
+def _notify(kind: str, key: str, *names: str) -> Callable[[ServiceOrder], None]:
+    """A resident.notify message of `kind`, naming the engineer and/or the service."""
+
+    def send(order: ServiceOrder) -> None:
+        payload = {"kind": kind, "resident_id": order.resident_id, "order_id": order.id}
+        if "engineer" in names:
+            payload["engineer_name"] = db.session.get(Engineer, order.engineer_id).name
+        if "service" in names:
+            payload["service_name"] = db.session.get(ServiceType, order.service_type_id).name
+        record("resident.notify", f"order:{order.id}:{key}", payload)
+
+    return send
+
+
+MESSAGES: dict[str, Callable[[ServiceOrder], None]] = {
+    "dispatch_first": _dispatch_first,
+    "dispatch_again": _dispatch_again,
+    "order_accepted": _notify("order_accepted", "accepted", "engineer", "service"),
+    "engineer_en_route": _notify("engineer_en_route", "en_route", "engineer"),
+    "order_completed": _notify("order_completed", "completed", "service"),
+}
