@@ -25,9 +25,9 @@ from models import (
     ServiceType,
 )
 from models.base import utcnow
+from models.butler import active_butler_of
 from models.order import OPEN_STATUSES
 from models.order_lifecycle import SYSTEM, Actor, apply, check, lock_order
-from service_hub.butler.service import active_butler_of
 from service_hub.errors import AppError
 from service_hub.extensions import db
 from service_hub.jobqueue import job_queue

@@ -48,3 +48,12 @@ class ButlerBinding(db.Model):
             sqlite_where=sa.text("status = 'active'"),
         ),
     )
+
+
+def active_butler_of(resident_id: int) -> int | None:
+    """The engineer id of the resident's butler, or None: dispatch gives them priority."""
+    return db.session.scalar(
+        sa.select(ButlerBinding.engineer_id).where(
+            ButlerBinding.resident_id == resident_id, ButlerBinding.status == "active"
+        )
+    )

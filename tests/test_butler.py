@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from demo.fake_wechat import SCENE_ALLOWED, SCENE_MAX_LENGTH
 from models import ButlerBinding, ButlerCode
 from models.base import utcnow
-from service_hub.butler.service import active_butler_of
+from models.butler import active_butler_of
 from service_hub.extensions import db
 from service_hub.wechat.access_token import access_token_provider
 from tests import factories as f

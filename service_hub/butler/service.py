@@ -161,15 +161,6 @@ def active_binding(resident_id: int) -> ButlerBinding | None:
     )
 
 
-def active_butler_of(resident_id: int) -> int | None:
-    """The engineer id of the resident's butler, or None: dispatch gives them priority."""
-    return db.session.scalar(
-        sa.select(ButlerBinding.engineer_id).where(
-            ButlerBinding.resident_id == resident_id, ButlerBinding.status == "active"
-        )
-    )
-
-
 def _refused_code(code_id: int, resident_id: int, now: datetime) -> BindResult | AppError:
     """Why a code could not be claimed.
 
