@@ -1,19 +1,20 @@
-"""Who may call what: every route of the OpenAPI document, as each of eight callers.
+"""Who may call what, as data: every route of the OpenAPI document, per caller.
 
-The table (TABLE) says, per route and caller, whether the call is allowed (any answer but
-401, 403 and 5xx, and not a 4xx saying the probe itself was wrong: a validation error or no
-such route), refused (401 for a stranger, 403 for anyone signed in) or hidden (404: the code
-does not tell that the thing exists). A route added to the API without a row here fails
-test_the_table_covers_every_route_in_the_document.
+TABLE says, per route (method and path) and caller, whether the call is allowed (any answer
+but 401, 403 and 5xx, and not a 4xx saying the probe itself was wrong: a validation error or
+no such route), refused (401 for a stranger, 403 for anyone signed in) or hidden (404: the
+code does not tell that the thing exists). Each row also carries the request that probes it
+(path parameters from the world, a body). The machinery that sends the probes and checks the
+answers is in tests/authz/test_matrix.py; the world they act on in tests/authz/world.py.
 
-The world is built once per backend and module, not once per case: about 700 cases would
-otherwise rebuild it (and truncate every table) 700 times, minutes instead of seconds. So this
-module replaces the conftest's per-test cleanup (`_clean` below) with one cleanup when the
-world is torn down, and every request in the table is chosen so that it cannot change who may
-do what for a later case: bindings and assignments are made and undone on spare rows
-(`spare_community`, `spare_engineer`), rejections hit spare questions and answers, and
-state changes on the world's own rows (an order moving en route, a follow-up closing) only
-turn a later allowed call into another allowed answer (409 instead of 200).
+A route added to the API without a row here fails
+test_matrix.py::test_the_table_covers_every_route_in_the_document.
+
+Every request here is chosen so that it cannot change who may do what for a later case:
+bindings and assignments are made and undone on spare rows (`spare_community`,
+`spare_engineer`), rejections hit spare questions and answers, and state changes on the
+world's own rows (an order moving en route, a follow-up closing) only turn a later allowed
+call into another allowed answer (409 instead of 200).
 """
 
 from __future__ import annotations
@@ -23,18 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import jwt
-import pytest
-import sqlalchemy as sa
 from PIL import Image
 
-from models import FollowUp
-from service_hub.auth.tokens import ALGORITHM, AUDIENCE, ISSUER
 from service_hub.communities.importer import COLUMNS
-from service_hub.extensions import db
-from service_hub.ratelimit import EXTENSION_KEY
 from tests import factories as f
-from tests.conftest import reset_backend
 
 ROLES = (
     "anonymous",
@@ -47,7 +40,6 @@ ROLES = (
     "admin",
 )
 OK, NO, HIDDEN = "allowed", "refused", "hidden"
-HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 
 
 def who(default: str = NO, **overrides: str) -> dict[str, str]:
@@ -99,14 +91,14 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
-def _order_body(ids: dict, role: str) -> dict:
+def order_body(ids: dict, role: str) -> dict:
     body = {"community_id": ids["community_here"], "service_type_id": ids["service_type"]}
     if role.startswith(("manager", "admin")):  # staff record orders for a resident
         body["resident_id"] = ids["resident_here"]
     return body
 
 
-def _activity_body(ids: dict, role: str) -> dict:
+def activity_body(ids: dict, role: str) -> dict:
     return {
         "title": "净水器保养讲座",
         "place": "会所",
@@ -116,7 +108,7 @@ def _activity_body(ids: dict, role: str) -> dict:
     }
 
 
-def _visit_body(ids: dict, role: str) -> dict:
+def visit_body(ids: dict, role: str) -> dict:
     return {
         "community_id": ids["community_here"],
         "starts_at": _in(2),
@@ -135,7 +127,7 @@ CAMPAIGN = {
 CSV_HEADER_ONLY = ("communities.csv", (",".join(COLUMNS) + "\n").encode())
 
 
-def _engineer_body(ids: dict, role: str) -> dict:
+def engineer_body(ids: dict, role: str) -> dict:
     """A new engineer serving the spare community (上海市): a regional manager names one."""
     return {
         "username": "matrix_engineer",
@@ -217,7 +209,7 @@ TABLE: list[Call] = [
         params={"engineer_id": Ref("engineer")},
         json={"bio": "十年经验"},
     ),
-    Call("POST", "/api/v1/engineers", REGION, json=_engineer_body),
+    Call("POST", "/api/v1/engineers", REGION, json=engineer_body),
     Call("GET", "/api/v1/engineers/me", ENGINEERS),
     Call("PATCH", "/api/v1/engineers/me", ENGINEERS, json={"bio": "认真负责"}),
     Call(
@@ -244,7 +236,7 @@ TABLE: list[Call] = [
         "POST",
         "/api/v1/orders",
         who(resident_here=OK, manager_here=OK, admin=OK),
-        json=_order_body,
+        json=order_body,
     ),
     Call(
         "GET",
@@ -405,7 +397,7 @@ TABLE: list[Call] = [
         "/api/v1/communities/{community_id}/activities",
         REGION,
         params={"community_id": HERE},
-        json=_activity_body,
+        json=activity_body,
     ),
     Call(
         "GET",
@@ -433,7 +425,7 @@ TABLE: list[Call] = [
         json=lambda ids, role: {"resident_ids": [ids["resident_here"]]},
     ),
     # Visits: serving engineers announce; bound residents book.
-    Call("POST", "/api/v1/engineers/me/visits", who(engineer_here=OK), json=_visit_body),
+    Call("POST", "/api/v1/engineers/me/visits", who(engineer_here=OK), json=visit_body),
     Call(
         "GET",
         "/api/v1/communities/{community_id}/visits",
@@ -544,318 +536,3 @@ TABLE: list[Call] = [
         params={"rule_id": Ref("reward_rule")},
     ),
 ]
-
-CASES = [(call, role) for call in TABLE for role in ROLES]
-
-
-def _call_id(call: Call) -> str:
-    return f"{call.method} {call.path}"
-
-
-# --- the world ---------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _clean(request):
-    """Replaces the conftest's per-test cleanup: `world` empties everything once, at its end.
-
-    Rate-limit counters are still reset after each case, as everywhere else.
-    """
-    yield
-    if "app" in request.fixturenames:
-        request.getfixturevalue("app").extensions[EXTENSION_KEY].reset()
-
-
-def _run_jobs(app) -> None:
-    """Run every queued job (as conftest's run_jobs, which is function-scoped)."""
-    from service_hub.worker import build_worker
-
-    queue = app.extensions["job_queue"]
-    if hasattr(queue, "drain"):
-        queue.drain()
-    else:
-        build_worker(app, (), simple=True).work(burst=True, logging_level="WARNING")
-
-
-def _ok(response, status: int = 201) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    return response.json
-
-
-def _created_id(client, path: str, headers: dict, body: dict) -> int:
-    return _ok(client.post(path, headers=headers, json=body))["id"]
-
-
-def _build(app, client) -> tuple[dict, dict]:
-    """The world's ids and each caller's Authorization header."""
-    here = f.community(app)  # 上海市
-    there = f.community(
-        app, province="北京市", city="北京市", district="朝阳区", lat=39.92, lng=116.44
-    )
-    spare = f.community(app)  # 上海市
-    ids = {
-        "community_here": here,
-        "community_there": there,
-        "spare_community": spare,
-        "service_type": f.service_type(app),
-        "resident_here": f.resident(app, communities=(here,)),
-        "resident_there": f.resident(app, communities=(there,)),
-        "engineer": f.engineer(app, communities=(here,)),
-        "engineer_there": f.engineer(app, communities=(there,), base=(39.92, 116.44)),
-        # Serves the spare community, so is in the region of manager_here, not manager_there.
-        "spare_engineer": f.engineer(app, communities=(spare,)),
-    }
-    manager_here = f.staff(app, "manager", region="上海市", username="matrix_manager")
-    auth = {
-        "anonymous": {},
-        "resident_here": f.resident_auth(app, ids["resident_here"]),
-        "resident_there": f.resident_auth(app, ids["resident_there"]),
-        "engineer_here": f.engineer_auth(app, ids["engineer"]),
-        "engineer_there": f.engineer_auth(app, ids["engineer_there"]),
-        "manager_here": f.staff_auth(app, manager_here, "manager"),
-        "manager_there": f.staff_auth(app, f.staff(app, "manager", region="北京市"), "manager"),
-        "admin": f.staff_auth(app, f.staff(app, "admin"), "admin"),
-    }
-    resident, engineer, manager = (
-        auth["resident_here"],
-        auth["engineer_here"],
-        auth["manager_here"],
-    )
-
-    # Two orders of the resident here, both offered to and accepted by the engineer here;
-    # one is then worked to completion and reviewed (2★, which opens a follow-up).
-    orders = [
-        _created_id(client, "/api/v1/orders", resident, _order_body(ids, "resident_here"))
-        for _ in range(2)
-    ]
-    _run_jobs(app)
-    for order_id in orders:
-        _ok(client.post(f"/api/v1/orders/{order_id}/accept", headers=engineer, json={}), 200)
-    ids["order"], ids["done_order"] = orders
-    for action in ("en-route", "start", "complete"):
-        path = f"/api/v1/orders/{ids['done_order']}/{action}"
-        _ok(client.post(path, headers=engineer, json={}), 200)
-    review = client.post(
-        f"/api/v1/orders/{ids['done_order']}/review",
-        headers=resident,
-        json={"rating": 2, "text": "来得有点晚"},
-    )
-    ids["review"] = _ok(review)["id"]
-    _run_jobs(app)
-    with app.app_context():
-        ids["follow_up"] = db.session.scalar(sa.select(FollowUp.id))
-    assert ids["follow_up"] is not None
-
-    questions = f"/api/v1/communities/{here}/questions"
-    for name in ("question", "spare_question"):
-        ids[name] = _created_id(client, questions, resident, {"text": "热水器怎么除垢？"})
-    answers = f"/api/v1/questions/{ids['question']}/answers"
-    for name in ("answer", "spare_answer"):
-        ids[name] = _created_id(client, answers, engineer, {"text": "用柠檬酸"})
-
-    activities = f"/api/v1/communities/{here}/activities"
-    ids["activity"] = _created_id(client, activities, manager, _activity_body(ids, "admin"))
-    visit_body = _visit_body(ids, "engineer_here")
-    visit = _ok(client.post("/api/v1/engineers/me/visits", headers=engineer, json=visit_body))
-    ids["visit"], ids["slot"] = visit["id"], visit["slots"][0]["id"]
-
-    campaigns = "/api/v1/coupon-campaigns"
-    for name, channel in (("campaign", "claim"), ("reward", "reward")):
-        created = _ok(
-            client.post(campaigns, headers=manager, json={**CAMPAIGN, "channel": channel})
-        )
-        _ok(client.post(f"{campaigns}/{created['id']}/activate", headers=manager), 200)
-        ids[name] = created["id"]
-    rule = client.post(
-        "/api/v1/coupon-reward-rules",
-        headers=manager,
-        json={"event": "review_with_photos", "campaign_id": ids["reward"]},
-    )
-    ids["reward_rule"] = _ok(rule)["id"]
-    templates = _ok(client.get("/api/v1/me/subscriptions", headers=resident), 200)["templates"]
-    ids["template_id"] = next(iter(templates.values()))
-    return ids, auth
-
-
-@pytest.fixture(scope="module")
-def world(app, fake_wechat, tmp_path_factory):
-    """The world's ids and callers, built once per backend; everything is emptied after."""
-    upload_dir = app.config["UPLOAD_DIR"]
-    app.config["UPLOAD_DIR"] = str(tmp_path_factory.mktemp("matrix-uploads"))
-    try:
-        yield _build(app, app.test_client())
-    finally:
-        app.config["UPLOAD_DIR"] = upload_dir
-        fake_wechat.state.reset()
-        reset_backend(app)
-
-
-# --- the matrix --------------------------------------------------------------------------
-
-
-def _send(client, call: Call, ids: dict, role: str, headers: dict):
-    path = call.path
-    for name, value in call.params.items():
-        path = path.replace(
-            "{" + name + "}", str(ids[value.name] if isinstance(value, Ref) else value)
-        )
-    kwargs: dict = {"headers": headers, "query_string": call.query}
-    if call.upload is not None:
-        filename, data = call.upload
-        kwargs["data"] = {"file": (io.BytesIO(data), filename)}
-        kwargs["content_type"] = "multipart/form-data"
-    elif call.json is not None:
-        kwargs["json"] = call.json(ids, role) if callable(call.json) else call.json
-    return client.open(path, method=call.method, **kwargs)
-
-
-def _error_code(response) -> str | None:
-    body = response.get_json(silent=True) or {}
-    return (body.get("error") or {}).get("code")
-
-
-def _assert_outcome(response, expected: str, role: str) -> None:
-    status, code = response.status_code, _error_code(response)
-    seen = f"{status} {code or ''}".strip()
-    if expected == OK:
-        assert status < 500 and status not in (401, 403), f"refused or failed: {seen}"
-        # A bad probe (validation error, or a URL no route matches) would prove nothing.
-        assert code not in ("validation_error", "not_found", "method_not_allowed"), seen
-    elif expected == HIDDEN:
-        assert status == 404 and code, f"expected a JSON 404, got {seen}"
-    else:
-        assert status == (401 if role == "anonymous" else 403), f"expected refusal, got {seen}"
-        assert code, f"a refusal answers in the one error shape, got {seen}"
-
-
-@pytest.mark.parametrize(("call", "role"), CASES, ids=[f"{_call_id(c)} as {r}" for c, r in CASES])
-def test_each_caller_gets_the_outcome_the_table_says(client, world, call, role):
-    ids, auth = world
-    response = _send(client, call, ids, role, auth[role])
-    _assert_outcome(response, call.expect[role], role)
-
-
-def test_the_table_covers_every_route_in_the_document(client):
-    document = client.get("/api/v1/openapi.json").json
-    documented = {
-        (method.upper(), path)
-        for path, item in document["paths"].items()
-        for method in item
-        if method in HTTP_METHODS
-    }
-    tabled = [(call.method, call.path) for call in TABLE]
-    assert len(tabled) == len(set(tabled)), "a route is in the table twice"
-    missing = sorted(documented - set(tabled))
-    assert not missing, f"routes with no row in TABLE (say who may call them): {missing}"
-    assert not sorted(set(tabled) - documented), "rows for routes the document does not have"
-
-
-@pytest.mark.parametrize("call", TABLE, ids=_call_id)
-def test_every_row_says_something_for_every_caller(call):
-    assert set(call.expect) == set(ROLES)
-    assert set(call.expect.values()) <= {OK, NO, HIDDEN}
-
-
-# --- tokens ------------------------------------------------------------------------------
-
-GUARDED = "/api/v1/me/inbox"
-
-
-def _claims(**overrides) -> dict:
-    now = datetime.now(UTC)
-    claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": "1",
-        "kind": "resident",
-        "role": "resident",
-        "iat": now,
-        "exp": now + timedelta(hours=1),
-    }
-    return {**claims, **overrides}
-
-
-def _bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _signed(app, **overrides) -> str:
-    return jwt.encode(_claims(**overrides), app.config["SECRET_KEY"], algorithm=ALGORITHM)
-
-
-def _refused(response, code: str) -> None:
-    assert response.status_code == 401, response.get_data(as_text=True)
-    assert _error_code(response) == code
-
-
-def test_a_well_formed_token_passes_the_guard(app, client):
-    assert client.get(GUARDED, headers=_bearer(_signed(app))).status_code == 200
-
-
-def test_an_expired_token_is_refused(app, client):
-    expired = _signed(app, exp=datetime.now(UTC) - timedelta(seconds=1))
-    _refused(client.get(GUARDED, headers=_bearer(expired)), "token_expired")
-
-
-def test_a_token_whose_claims_were_changed_after_signing_is_refused(app, client):
-    header, _, signature = _signed(app).split(".")
-    forged = jwt.encode(_claims(kind="staff", role="admin"), "k" * 48, algorithm=ALGORITHM)
-    tampered = ".".join((header, forged.split(".")[1], signature))
-    _refused(client.get(GUARDED, headers=_bearer(tampered)), "token_invalid")
-
-
-def test_a_token_signed_with_another_key_is_refused(client):
-    foreign = jwt.encode(_claims(), "another-key-that-is-long-enough-0123456789", ALGORITHM)
-    _refused(client.get(GUARDED, headers=_bearer(foreign)), "token_invalid")
-
-
-def test_an_unsigned_token_is_refused(client):
-    unsigned = jwt.encode(_claims(), None, algorithm="none")
-    _refused(client.get(GUARDED, headers=_bearer(unsigned)), "token_invalid")
-
-
-def test_a_token_for_another_audience_is_refused(app, client):
-    token = _signed(app, aud="another-api")
-    _refused(client.get(GUARDED, headers=_bearer(token)), "token_invalid")
-
-
-def test_a_token_from_another_issuer_is_refused(app, client):
-    token = _signed(app, iss="someone-else")
-    _refused(client.get(GUARDED, headers=_bearer(token)), "token_invalid")
-
-
-def test_a_token_without_an_expiry_is_refused(app, client):
-    claims = _claims()
-    del claims["exp"]
-    token = jwt.encode(claims, app.config["SECRET_KEY"], algorithm=ALGORITHM)
-    _refused(client.get(GUARDED, headers=_bearer(token)), "token_invalid")
-
-
-def test_a_token_with_a_non_numeric_subject_is_refused(app, client):
-    _refused(client.get(GUARDED, headers=_bearer(_signed(app, sub="alice"))), "token_invalid")
-
-
-def test_a_token_sent_without_the_bearer_scheme_is_refused(app, client):
-    response = client.get(GUARDED, headers={"Authorization": f"Token {_signed(app)}"})
-    _refused(response, "auth_required")
-
-
-def test_a_bad_token_on_the_public_question_list_is_refused(app, client, world):
-    ids, _ = world
-    expired = _signed(app, exp=datetime.now(UTC) - timedelta(seconds=1))
-    response = client.get(
-        f"/api/v1/communities/{ids['community_here']}/questions", headers=_bearer(expired)
-    )
-    _refused(response, "token_expired")
-
-
-def test_a_staff_token_of_a_deactivated_account_is_refused(app, client, world):
-    staff_id = f.staff(app, "manager")
-    headers = f.staff_auth(app, staff_id, "manager")
-    assert client.get("/api/v1/follow-ups", headers=headers).status_code == 200
-    with app.app_context():
-        from models import StaffUser
-
-        db.session.get(StaffUser, staff_id).active = False
-        db.session.commit()
-    _refused(client.get("/api/v1/follow-ups", headers=headers), "account_inactive")
