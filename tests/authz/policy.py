@@ -15,6 +15,9 @@ bindings and assignments are made and undone on spare rows (`spare_community`,
 `spare_engineer`), rejections hit spare questions and answers, and state changes on the
 world's own rows (an order moving en route, a follow-up closing) only turn a later allowed
 call into another allowed answer (409 instead of 200).
+
+The one order-action route, POST /orders/{order_id}/{action}, is probed here with one action;
+every action x caller is in tests/authz/test_order_actions.py, driven by the order lifecycle.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
+from models import order_lifecycle as lifecycle
 from service_hub.communities.importer import COLUMNS
 from tests import factories as f
 
@@ -536,3 +540,67 @@ TABLE: list[Call] = [
         params={"rule_id": Ref("reward_rule")},
     ),
 ]
+
+
+# --- every order action x caller -----------------------------------------------------------
+#
+# POST /orders/{order_id}/{action} is one route with many actions. Who may take each one, from
+# which states, is the order lifecycle's ACTIONS (models/order_lifecycle.py); here is what each
+# caller hears for an order in a state the action starts from, written out so a change of the
+# lifecycle shows up here. test_order_actions.py checks each cell over HTTP, and that the
+# cells agree with what ACTIONS implies. cancel is not here: tests/test_order_lifecycle.py
+# holds who may cancel, per caller and state.
+
+
+@dataclass(frozen=True)
+class OrderCaller:
+    """A caller of an order action: its role, whether it sees the order (can_see: otherwise
+    404, before the lifecycle is asked) and which parties of the order it is."""
+
+    kind: str | None  # resident, engineer, manager, admin; None for a stranger
+    sees: bool
+    parties: frozenset[str] = frozenset()
+
+
+ORDER_CALLERS = {
+    "anonymous": OrderCaller(None, False),
+    "owner": OrderCaller("resident", True, frozenset({lifecycle.OWNER})),
+    # bound to the same community
+    "another resident": OrderCaller("resident", False),
+    # holds the pending offer (offered), is assigned (accepted on), or had an offer that
+    # expired (while the order waits)
+    "its engineer": OrderCaller(
+        "engineer", True, frozenset({lifecycle.ASSIGNED, lifecycle.OFFERED})
+    ),
+    # serves the same community and declined an offer of this order: sees it, is no party
+    "another engineer": OrderCaller("engineer", True),
+    "manager here": OrderCaller("manager", True, frozenset({lifecycle.REGION})),
+    "manager elsewhere": OrderCaller("manager", False),
+    "admin": OrderCaller("admin", True),
+}
+
+# What a caller hears: (status, error code).
+DONE = (200, None)
+STRANGER = (401, "auth_required")
+UNSEEN = (404, "order_not_found")
+WRONG_ROLE = (403, "role_forbidden")
+NOT_OWNER = (403, "not_owner")
+NOT_ASSIGNED = (403, "not_assigned")
+NOT_OFFERED = (409, "illegal_transition")  # only the offered engineer can answer an offer
+
+# action → what each caller hears, in the order of ORDER_CALLERS:
+#  anonymous, owner, another resident, its engineer, another engineer, manager here,
+#  manager elsewhere, admin
+_ENGINEERS_STEP = (STRANGER, WRONG_ROLE, UNSEEN, DONE, NOT_ASSIGNED, WRONG_ROLE, UNSEEN, DONE)
+_OFFER_ANSWER = (STRANGER, WRONG_ROLE, UNSEEN, DONE, NOT_OFFERED, WRONG_ROLE, UNSEEN, WRONG_ROLE)
+_MANAGERS = (STRANGER, WRONG_ROLE, UNSEEN, WRONG_ROLE, WRONG_ROLE, DONE, UNSEEN, DONE)
+ORDER_ACTIONS: dict[str, tuple[tuple[int, str | None], ...]] = {
+    "accept": _OFFER_ANSWER,
+    "decline": _OFFER_ANSWER,
+    "en-route": _ENGINEERS_STEP,
+    "start": _ENGINEERS_STEP,
+    "complete": _ENGINEERS_STEP,
+    "complain": (STRANGER, DONE, UNSEEN, WRONG_ROLE, WRONG_ROLE, WRONG_ROLE, UNSEEN, DONE),
+    "assign": _MANAGERS,
+    "redispatch": _MANAGERS,
+}
