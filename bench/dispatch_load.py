@@ -49,7 +49,7 @@ def seed(app, communities: int, engineers_each: int, residents_each: int):
         )
         for _ in range(engineers_each):
             f.engineer(
-                app, communities=(community,), composite=rng.random(), max_open_orders=100_000
+                app, communities=(community,), standing=rng.random(), max_open_orders=100_000
             )
         for _ in range(residents_each):
             plan.append((community, f.resident(app, communities=(community,))))

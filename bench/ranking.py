@@ -31,7 +31,7 @@ def candidates(count: int, rng: random.Random) -> list[Candidate]:
             on_duty=rng.random() > 0.1,
             open_orders=rng.randint(0, 5),
             max_open_orders=5,
-            composite_score=rng.random(),
+            standing=rng.random(),
             base=(HOME[0] + rng.gauss(0, 0.1), HOME[1] + rng.gauss(0, 0.1)),
             working_hours={"days": [1, 2, 3, 4, 5, 6], "start": "08:00", "end": "20:00"},
         )

@@ -65,7 +65,7 @@ def seed_demo(
              f"{counts['reviews']} reviews, {counts['complaints']} complaints)")  # fmt: skip
     _insert(models.EngineerCommunity, [
         {"engineer_id": engineer["id"], "community_id": comms[c]["id"],
-         "composite_score": engineer["composite"][c],
+         "standing": engineer["standing"][c],
          "completed_orders": history.completed_by_link[(e, c)],
          "created_at": engineer["since"] + timedelta(days=1 + c % 30)}
         for e, engineer in enumerate(engineers) for c in engineer["links"]
@@ -135,13 +135,13 @@ def _plan_engineers(rng: random.Random, comms: list[dict], services: list[dict])
         name, skills = names.engineer_profile(rng, k, need, taken)
         engineers.append({"name": name, "skills": skills, "quality": rng.betavariate(5, 2),
                           "home": (home["lat"], home["lng"]), "links": [],
-                          "composite": {}})  # fmt: skip
+                          "standing": {}})  # fmt: skip
     served: list[list[int]] = [[] for _ in comms]
 
     def link(e: int, c: int) -> None:
         engineer = engineers[e]
-        composite = 0.3 + 0.6 * engineer["quality"] + rng.gauss(0, 0.06)
-        engineer["composite"][c] = round(names.clamp(composite, (0.3, 0.95)), 3)
+        standing = 0.3 + 0.6 * engineer["quality"] + rng.gauss(0, 0.06)
+        engineer["standing"][c] = round(names.clamp(standing, (0.3, 0.95)), 3)
         engineer["links"].append(c)
         served[c].append(e)
 
@@ -254,7 +254,7 @@ class _History:
             engineer, comm = self.engineers[e], self.comms[c]
             candidate = Candidate(
                 engineer["id"], True, engineer["skills"], True, load, self.max_open,
-                engineer["composite"][c], engineer["base"],
+                engineer["standing"][c], engineer["base"],
             )  # fmt: skip
             wanted = engineer["id"] if preferred else None
             needs = OrderNeeds("", 1, (comm["lat"], comm["lng"]), wanted)
@@ -367,7 +367,7 @@ class _History:
             "source": names.pick(rng, names.ORDER_SOURCES),
             "description": rng.choice(names.DESCRIPTIONS[service["code"]]),
             "window_start": window and window[0], "window_end": window and window[1],
-            "score_breakdown": {"engineer_id": engineer_id, **breakdown,
+            "dispatch_breakdown": {"engineer_id": engineer_id, **breakdown,
                                 "candidates": len(eligible),
                                 "rejected": rejected, "preferred_skipped": None},
             "complaint": complaint, "version": 1, "created_at": t0, "updated_at": events[-1][5],

@@ -42,7 +42,7 @@ DISPATCHABLE = (OrderStatus.CREATED, OrderStatus.DISPATCHING)
 def load_candidates(order: ServiceOrder) -> list[Candidate]:
     """Every engineer serving the order's community, with what ranking needs to know."""
     rows = db.session.execute(
-        sa.select(Engineer, EngineerCommunity.composite_score)
+        sa.select(Engineer, EngineerCommunity.standing)
         .join(EngineerCommunity, EngineerCommunity.engineer_id == Engineer.id)
         .where(EngineerCommunity.community_id == order.community_id)
     ).all()
@@ -80,12 +80,12 @@ def load_candidates(order: ServiceOrder) -> list[Candidate]:
             max_open_orders=default_max
             if engineer.max_open_orders is None
             else engineer.max_open_orders,
-            composite_score=composite,
+            standing=standing,
             base=(engineer.base_lat, engineer.base_lng),
             working_hours=engineer.working_hours,
             is_butler=engineer.id == butler_id,
         )
-        for engineer, composite in rows
+        for engineer, standing in rows
     ]
 
 
@@ -146,7 +146,7 @@ def dispatch(order_id: int) -> int | None:
             "rejected": {str(k): v for k, v in rejected.items()},
             "preferred_skipped": preferred_note,
         }
-        apply(order, "unassign", SYSTEM, why, unassigned_reason=why, score_breakdown=breakdown)
+        apply(order, "unassign", SYSTEM, why, unassigned_reason=why, dispatch_breakdown=breakdown)
         commit_and_relay()
         return None
     best = eligible[0]
@@ -167,7 +167,7 @@ def dispatch(order_id: int) -> int | None:
         "preferred_skipped": preferred_note,
     }
     why = f"offered to engineer {best.engineer_id}"
-    apply(order, "offer", SYSTEM, why, score_breakdown=breakdown)
+    apply(order, "offer", SYSTEM, why, dispatch_breakdown=breakdown)
     db.session.flush()
     offer_id = offer.id
     commit_and_relay()
@@ -268,7 +268,7 @@ def assign_by_hand(
             code="not_serving_community",
             fields={"engineer_id": ["does not serve the order's community"]},
         )
-    breakdown = {**(order.score_breakdown or {}), "assigned_by_hand": True}
+    breakdown = {**(order.dispatch_breakdown or {}), "assigned_by_hand": True}
     apply(
         order,
         "assign",
@@ -276,7 +276,7 @@ def assign_by_hand(
         reason or "assigned by a manager",
         engineer_id=engineer_id,
         unassigned_reason=None,
-        score_breakdown={**breakdown, "engineer_id": engineer_id},
+        dispatch_breakdown={**breakdown, "engineer_id": engineer_id},
     )
     commit_and_relay()
     return order

@@ -23,7 +23,7 @@ class Candidate:
     on_duty: bool
     open_orders: int
     max_open_orders: int
-    composite_score: float  # 0..1, this engineer's standing in this community
+    standing: float  # 0..1, this engineer's standing in this community
     base: tuple[float, float]  # (lat, lng)
     is_butler: bool = False
     # {"days": [1..7], "start": "HH:MM", "end": "HH:MM"} in local time; None = any time.
@@ -86,7 +86,7 @@ def score(candidate: Candidate, needs: OrderNeeds, weights: dict[str, float]) ->
     # about ten times cheaper, which matters with hundreds of candidates per order.
     distance_km = great_circle(candidate.base, needs.community_location).km
     components = {
-        "composite": max(0.0, min(1.0, candidate.composite_score)),
+        "standing": max(0.0, min(1.0, candidate.standing)),
         "distance": max(0.0, 1.0 - distance_km / MAX_USEFUL_DISTANCE_KM),
         "load": 1.0 - candidate.open_orders / max(candidate.max_open_orders, 1),
         "preferred": 1.0 if candidate.engineer_id == needs.preferred_engineer_id else 0.0,

@@ -2,7 +2,7 @@
 
 The incremental path (a job per event, recomputing one engineer-community pair) and the
 rebuild (every pair, from grouped queries) gather the same facts and apply the same pure
-formula (dispatch/composite.py), so their results are equal; a test proves it.
+formula (dispatch/standing_formula.py), so their results are equal; a test proves it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app
 
-from dispatch.composite import StandingFacts, composite
+from dispatch.standing_formula import StandingFacts, standing
 from models import EngineerCommunity, EngineerLike, OrderStatus, OutboxMessage, Review, ServiceOrder
 from models.base import utcnow
 from service_hub.extensions import db
@@ -109,9 +109,9 @@ EMPTY = StandingFacts(0, 0, 0, 0, ())
 
 
 def _store(link: EngineerCommunity, facts: StandingFacts, as_of: date) -> None:
-    score, breakdown = composite(facts, as_of, current_app.config["STANDING_WEIGHTS"])
-    link.composite_score = score
-    link.score_breakdown = breakdown
+    value, breakdown = standing(facts, as_of, current_app.config["STANDING_WEIGHTS"])
+    link.standing = value
+    link.standing_breakdown = breakdown
     link.completed_orders = len(facts.completed_on)
     link.scored_at = utcnow()
 
@@ -136,7 +136,7 @@ def recompute_pair(engineer_id: int, community_id: int, as_of: date | None = Non
     facts = _facts(orders, reviews).get((engineer_id, community_id), EMPTY)
     _store(link, facts, as_of or _today())
     db.session.commit()
-    return link.composite_score
+    return link.standing
 
 
 def rebuild(as_of: date | None = None, progress=None) -> int:

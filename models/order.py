@@ -57,7 +57,7 @@ class ServiceOrder(db.Model):
     # key with another request is refused. None for orders from before it was kept.
     idempotency_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
     # Why the current engineer was chosen (or why nobody was): shown to anyone who asks.
-    score_breakdown: Mapped[dict | None] = mapped_column(sa.JSON)
+    dispatch_breakdown: Mapped[dict | None] = mapped_column(sa.JSON)
     unassigned_reason: Mapped[str | None] = mapped_column(sa.String(200))
     complaint: Mapped[str | None] = mapped_column(sa.String(500))
     version: Mapped[int] = mapped_column(default=1)

@@ -128,7 +128,7 @@ ACTIONS: dict[str, Action] = {
             {"system": Rule(None, frozenset({S.DISPATCHING}))},
             "Dispatch is the system's.",
             S.OFFERED,
-            facts=frozenset({"score_breakdown"}),
+            facts=frozenset({"dispatch_breakdown"}),
             via="job",
         ),
         Action(
@@ -137,7 +137,7 @@ ACTIONS: dict[str, Action] = {
             {"system": Rule(None, frozenset({S.DISPATCHING}))},
             "Dispatch is the system's.",
             S.UNASSIGNED,
-            facts=frozenset({"score_breakdown", "unassigned_reason"}),
+            facts=frozenset({"dispatch_breakdown", "unassigned_reason"}),
             via="job",
         ),
         Action(
@@ -219,7 +219,7 @@ ACTIONS: dict[str, Action] = {
             "assign is for managers.",
             S.ACCEPTED,
             needs={"engineer_id": "Name the engineer."},
-            facts=frozenset({"engineer_id", "score_breakdown", "unassigned_reason"}),
+            facts=frozenset({"engineer_id", "dispatch_breakdown", "unassigned_reason"}),
             stamps=("accepted_at",),
             withdraws_offers=True,
             messages=("order_accepted",),

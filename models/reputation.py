@@ -22,9 +22,9 @@ class EngineerCommunity(db.Model):
     community_id: Mapped[int] = mapped_column(sa.ForeignKey("community.id"), index=True)
     # The engineer's standing in this community, 0..1 (docs/ranking.md), and what it is made
     # of; recomputed by jobs when reviews, complaints, likes or completions arrive.
-    composite_score: Mapped[float] = mapped_column(default=0.5)
+    standing: Mapped[float] = mapped_column(default=0.5)
     completed_orders: Mapped[int] = mapped_column(default=0)
-    score_breakdown: Mapped[dict | None] = mapped_column(sa.JSON)
+    standing_breakdown: Mapped[dict | None] = mapped_column(sa.JSON)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -10,7 +10,7 @@ DEV_SECRET_KEY = "dev-only-not-secret-never-use-in-production"
 ENVIRONMENTS = ("development", "testing", "production")
 
 DEFAULT_DISPATCH_WEIGHTS = {
-    "composite": 0.45,
+    "standing": 0.45,
     "distance": 0.25,
     "load": 0.15,
     "preferred": 0.10,
@@ -79,7 +79,14 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
     database_url = normalise_database_url(env.get("DATABASE_URL") or f"sqlite:///{sqlite_path}")
     standing_weights = _json_object(env, "STANDING_WEIGHTS")
     weights = dict(DEFAULT_DISPATCH_WEIGHTS)
-    weights.update(_json_object(env, "DISPATCH_WEIGHTS"))
+    dispatch_overrides = _json_object(env, "DISPATCH_WEIGHTS")
+    unknown = sorted(set(dispatch_overrides) - set(DEFAULT_DISPATCH_WEIGHTS))
+    if unknown:  # a misspelt or renamed key would otherwise be ignored without a word
+        raise ConfigError(
+            f"DISPATCH_WEIGHTS has unknown keys {unknown}; "
+            f"known: {sorted(DEFAULT_DISPATCH_WEIGHTS)}"
+        )
+    weights.update(dispatch_overrides)
     return {
         "SERVICE_HUB_ENV": service_env,
         "TESTING": service_env == "testing",
@@ -119,7 +126,7 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "QUIET_HOURS": env.get("QUIET_HOURS", "22:00-08:00"),
         "WECHAT_SEND_RETRIES": _number(env, "WECHAT_SEND_RETRIES", "3"),
         "MINIPROGRAM_STATE": env.get("MINIPROGRAM_STATE", "formal"),
-        # Overrides of dispatch.composite.DEFAULT_STANDING_WEIGHTS (docs/ranking.md).
+        # Overrides of dispatch.standing_formula.DEFAULT_STANDING_WEIGHTS (docs/ranking.md).
         "STANDING_WEIGHTS": standing_weights,
         "REVIEW_EDIT_WINDOW_SECONDS": _number(env, "REVIEW_EDIT_WINDOW_SECONDS", "7200"),
         "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH", str(20 * 1024 * 1024)),

@@ -107,7 +107,7 @@ def engineer(
     app,
     communities: tuple[int, ...] = (),
     skills: dict[str, int] | None = None,
-    composite: float = 0.5,
+    standing: float = 0.5,
     base: tuple[float, float] = (31.19, 121.44),
     **overrides,
 ) -> int:
@@ -132,7 +132,7 @@ def engineer(
         for community_id in communities:
             db.session.add(
                 EngineerCommunity(
-                    engineer_id=engineer_id, community_id=community_id, composite_score=composite
+                    engineer_id=engineer_id, community_id=community_id, standing=standing
                 )
             )
         db.session.commit()

@@ -52,7 +52,7 @@ def test_a_page_size_over_the_limit_is_refused(app, client):
 
 def test_community_home_lists_engineers_best_first(app, client):
     community_id = f.community(app)
-    low = f.engineer(app, communities=(community_id,), composite=0.2)
-    high = f.engineer(app, communities=(community_id,), composite=0.8)
+    low = f.engineer(app, communities=(community_id,), standing=0.2)
+    high = f.engineer(app, communities=(community_id,), standing=0.8)
     home = client.get(f"/api/v1/communities/{community_id}").json
     assert [e["engineer"]["id"] for e in home["engineers"]] == [high, low]

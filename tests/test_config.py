@@ -97,3 +97,11 @@ def test_a_testing_app_runs_no_periodic_work_behind_the_tests_back(app):
         }
     )
     assert quiet.extensions["job_queue"]._scheduled == []  # nothing armed to run later
+
+
+def test_an_unknown_dispatch_weight_is_refused():
+    # `composite` was the standing's old name (docs/api-changes.md): silently ignoring it would
+    # dispatch on the default standing weight instead of the one the deployment set.
+    with pytest.raises(ConfigError, match="DISPATCH_WEIGHTS") as refused:
+        load_config(environ={"DISPATCH_WEIGHTS": '{"composite": 0.6}'})
+    assert "'composite'" in str(refused.value)

@@ -11,8 +11,8 @@ def test_core_loop_from_login_to_kpi(app, client, run_jobs, fake_wechat):
     service_id = f.service_type(app, skill="purifier")
     neighbours = [f.resident(app, communities=(community_id,)) for _ in range(5)]
     outsider = f.resident(app, communities=(other_community,))
-    strong = f.engineer(app, communities=(community_id,), composite=0.9)
-    f.engineer(app, communities=(community_id,), composite=0.4)
+    strong = f.engineer(app, communities=(community_id,), standing=0.9)
+    f.engineer(app, communities=(community_id,), standing=0.4)
     manager = f.staff(app, "manager", username="boss")
 
     # A resident logs in through (fake) WeChat and binds the community.
@@ -36,7 +36,7 @@ def test_core_loop_from_login_to_kpi(app, client, run_jobs, fake_wechat):
     run_jobs()
     order = client.get(f"/api/v1/orders/{order_id}", headers=alice).json
     assert order["status"] == "offered"
-    assert order["score_breakdown"]["engineer_id"] == strong
+    assert order["dispatch_breakdown"]["engineer_id"] == strong
 
     # The engineer signs in, sees the offer, accepts, travels, works and completes.
     staff_login = client.post(

@@ -59,8 +59,8 @@ def act(app, client, engineer_id: int, order_id: int, action: str):
 
 
 def test_a_decline_passes_the_order_to_the_next_engineer(app, client, run_jobs, setting):
-    first = f.engineer(app, communities=(setting["community"],), composite=0.9)
-    second = f.engineer(app, communities=(setting["community"],), composite=0.5)
+    first = f.engineer(app, communities=(setting["community"],), standing=0.9)
+    second = f.engineer(app, communities=(setting["community"],), standing=0.5)
     order_id = create_order(app, client, setting)
     run_jobs()
     assert act(app, client, first, order_id, "decline").status_code == 200
@@ -95,8 +95,8 @@ def test_an_order_with_no_engineer_serving_the_community_is_unassigned(
 
 
 def test_an_engineer_without_the_skill_is_never_offered_the_order(app, client, run_jobs, setting):
-    f.engineer(app, communities=(setting["community"],), skills={"aircon": 5}, composite=0.99)
-    able = f.engineer(app, communities=(setting["community"],), composite=0.1)
+    f.engineer(app, communities=(setting["community"],), skills={"aircon": 5}, standing=0.99)
+    able = f.engineer(app, communities=(setting["community"],), standing=0.1)
     order_id = create_order(app, client, setting)
     run_jobs()
     assert offers(app, order_id) == [(able, "pending")]
@@ -110,13 +110,13 @@ def test_an_ineligible_preferred_engineer_is_skipped_with_the_reason(
     order_id = create_order(app, client, setting, preferred_engineer_id=preferred)
     run_jobs()
     order = order_row(app, order_id)
-    assert order.score_breakdown["engineer_id"] == other
-    assert order.score_breakdown["preferred_skipped"] == "off_duty"
+    assert order.dispatch_breakdown["engineer_id"] == other
+    assert order.dispatch_breakdown["preferred_skipped"] == "off_duty"
 
 
 def test_an_eligible_preferred_engineer_gets_the_first_offer(app, client, run_jobs, setting):
-    f.engineer(app, communities=(setting["community"],), composite=0.95)
-    preferred = f.engineer(app, communities=(setting["community"],), composite=0.2)
+    f.engineer(app, communities=(setting["community"],), standing=0.95)
+    preferred = f.engineer(app, communities=(setting["community"],), standing=0.2)
     order_id = create_order(app, client, setting, preferred_engineer_id=preferred)
     run_jobs()
     assert offers(app, order_id) == [(preferred, "pending")]
@@ -134,8 +134,8 @@ def test_a_dispatch_delivered_twice_makes_one_offer(app, client, run_jobs, setti
 
 def test_an_unanswered_offer_expires_and_passes_on(app, client, run_jobs, setting, monkeypatch):
     monkeypatch.setitem(app.config, "OFFER_TIMEOUT_SECONDS", 0)
-    first = f.engineer(app, communities=(setting["community"],), composite=0.9)
-    second = f.engineer(app, communities=(setting["community"],), composite=0.5)
+    first = f.engineer(app, communities=(setting["community"],), standing=0.9)
+    second = f.engineer(app, communities=(setting["community"],), standing=0.5)
     order_id = create_order(app, client, setting)
     run_jobs()
     monkeypatch.setitem(app.config, "OFFER_TIMEOUT_SECONDS", 600)
@@ -154,8 +154,8 @@ def test_an_accept_after_expiry_is_refused(app, client, run_jobs, setting, monke
 
 
 def test_an_engineer_cannot_accept_an_order_offered_to_someone_else(app, client, run_jobs, setting):
-    f.engineer(app, communities=(setting["community"],), composite=0.9)
-    other = f.engineer(app, communities=(setting["community"],), composite=0.1)
+    f.engineer(app, communities=(setting["community"],), standing=0.9)
+    other = f.engineer(app, communities=(setting["community"],), standing=0.1)
     order_id = create_order(app, client, setting)
     run_jobs()
     response = act(app, client, other, order_id, "accept")
@@ -192,8 +192,8 @@ def test_the_worker_command_runs_queued_jobs_in_an_app_context(app, client, sett
 
 
 def test_a_pending_offer_counts_towards_the_engineers_load(app, client, run_jobs, setting):
-    busy = f.engineer(app, communities=(setting["community"],), composite=0.9, max_open_orders=1)
-    spare = f.engineer(app, communities=(setting["community"],), composite=0.1)
+    busy = f.engineer(app, communities=(setting["community"],), standing=0.9, max_open_orders=1)
+    spare = f.engineer(app, communities=(setting["community"],), standing=0.1)
     first = create_order(app, client, setting)
     second = create_order(app, client, setting)
     run_jobs()
@@ -257,10 +257,10 @@ def test_an_engineer_outside_working_hours_is_skipped(app, client, run_jobs, set
     f.engineer(
         app,
         communities=(setting["community"],),
-        composite=0.9,
+        standing=0.9,
         working_hours={"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"},
     )
-    weekend = f.engineer(app, communities=(setting["community"],), composite=0.1)
+    weekend = f.engineer(app, communities=(setting["community"],), standing=0.1)
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     saturday = today + timedelta(days=(5 - today.weekday()) % 7 + 7)
     order_id = create_order(
@@ -277,15 +277,15 @@ def test_an_engineer_outside_working_hours_is_skipped(app, client, run_jobs, set
 def test_the_residents_butler_gets_the_first_offer(app, client, run_jobs, setting):
     from models import ButlerBinding
 
-    f.engineer(app, communities=(setting["community"],), composite=0.95)
-    butler = f.engineer(app, communities=(setting["community"],), composite=0.2)
+    f.engineer(app, communities=(setting["community"],), standing=0.95)
+    butler = f.engineer(app, communities=(setting["community"],), standing=0.2)
     with app.app_context():
         db.session.add(ButlerBinding(resident_id=setting["resident"], engineer_id=butler))
         db.session.commit()
     order_id = create_order(app, client, setting)
     run_jobs()
     assert offers(app, order_id) == [(butler, "pending")]
-    assert order_row(app, order_id).score_breakdown["components"]["butler"] == 1.0
+    assert order_row(app, order_id).dispatch_breakdown["components"]["butler"] == 1.0
 
 
 def test_completing_an_order_credits_the_engineer_points(app, client, run_jobs, setting):

@@ -13,7 +13,7 @@ def candidate(engineer_id=1, **overrides) -> Candidate:
         "on_duty": True,
         "open_orders": 0,
         "max_open_orders": 5,
-        "composite_score": 0.5,
+        "standing": 0.5,
         "base": HOME,
     }
     return Candidate(engineer_id=engineer_id, **{**fields, **overrides})
@@ -47,10 +47,8 @@ def test_an_engineer_offered_this_order_before_is_filtered_out():
     assert rejection_reason(candidate(1), needs) == "already_offered"
 
 
-def test_a_higher_composite_score_ranks_first():
-    eligible, _ = rank(
-        [candidate(1, composite_score=0.3), candidate(2, composite_score=0.9)], NEEDS, WEIGHTS
-    )
+def test_a_higher_standing_ranks_first():
+    eligible, _ = rank([candidate(1, standing=0.3), candidate(2, standing=0.9)], NEEDS, WEIGHTS)
     assert [s.engineer_id for s in eligible] == [2, 1]
 
 
@@ -68,16 +66,14 @@ def test_a_less_loaded_engineer_ranks_first_when_all_else_is_equal():
 
 def test_an_eligible_preferred_engineer_comes_first_despite_a_lower_score():
     needs = OrderNeeds("purifier", 1, HOME, preferred_engineer_id=1)
-    eligible, _ = rank(
-        [candidate(1, composite_score=0.1), candidate(2, composite_score=0.9)], needs, WEIGHTS
-    )
+    eligible, _ = rank([candidate(1, standing=0.1), candidate(2, standing=0.9)], needs, WEIGHTS)
     assert eligible[0].engineer_id == 1
 
 
 def test_the_breakdown_explains_the_total():
-    [scored], _ = rank([candidate(1, composite_score=0.8)], NEEDS, WEIGHTS)
+    [scored], _ = rank([candidate(1, standing=0.8)], NEEDS, WEIGHTS)
     assert scored.breakdown["total"] == round(sum(scored.breakdown["weighted"].values()), 6)
-    assert scored.breakdown["components"]["composite"] == 0.8
+    assert scored.breakdown["components"]["standing"] == 0.8
     assert scored.breakdown["distance_km"] == 0.0
 
 
@@ -110,7 +106,7 @@ def test_a_window_running_past_closing_time_is_filtered_out():
 
 def test_the_residents_butler_comes_first_despite_a_lower_score():
     eligible, _ = rank(
-        [candidate(1, composite_score=0.1, is_butler=True), candidate(2, composite_score=0.9)],
+        [candidate(1, standing=0.1, is_butler=True), candidate(2, standing=0.9)],
         NEEDS,
         WEIGHTS,
     )

@@ -1,4 +1,4 @@
-"""Composite standing per engineer and community: kept by jobs, equal to a rebuild, used by
+"""The standing of each engineer in each community: kept by jobs, equal to a rebuild, used by
 dispatch and shown with its breakdown."""
 
 import sqlalchemy as sa
@@ -15,9 +15,9 @@ def standings(app) -> list[tuple]:
             (
                 link.engineer_id,
                 link.community_id,
-                link.composite_score,
+                link.standing,
                 link.completed_orders,
-                repr(sorted(link.score_breakdown.items())),
+                repr(sorted(link.standing_breakdown.items())),
             )
             for link in db.session.scalars(sa.select(EngineerCommunity))
         )
@@ -58,9 +58,9 @@ def test_the_better_engineer_ranks_first_with_a_breakdown(app, client, run_jobs)
     community_id, good, poor = busy_history(app, client, run_jobs)
     ranked = client.get(f"/api/v1/communities/{community_id}/engineers").json["items"]
     assert [r["engineer"]["id"] for r in ranked] == [good, poor]
-    top = ranked[0]["breakdown"]
+    top = ranked[0]["standing_breakdown"]
     assert (top["reviews"], top["likes"], top["completed_orders"]) == (3, 3, 3)
-    assert ranked[1]["breakdown"]["complaints"] == 1
+    assert ranked[1]["standing_breakdown"]["complaints"] == 1
 
 
 def test_dispatch_prefers_the_engineer_with_the_better_standing(app, client, run_jobs):
@@ -73,7 +73,7 @@ def test_dispatch_prefers_the_engineer_with_the_better_standing(app, client, run
     ).json["id"]
     run_jobs()
     order = client.get(f"/api/v1/orders/{order_id}", headers=f.resident_auth(app, resident_id)).json
-    assert order["score_breakdown"]["engineer_id"] == good
+    assert order["dispatch_breakdown"]["engineer_id"] == good
 
 
 def test_a_hidden_review_leaves_the_standing(app, client, run_jobs):
@@ -93,4 +93,4 @@ def test_a_hidden_review_leaves_the_standing(app, client, run_jobs):
     client.post(f"/api/v1/reviews/{review_id}/hide", headers=manager, json={"reason": "误评"})
     run_jobs()
     [ranked] = client.get(f"/api/v1/communities/{community_id}/engineers").json["items"]
-    assert ranked["breakdown"]["reviews"] == 0
+    assert ranked["standing_breakdown"]["reviews"] == 0

@@ -21,7 +21,7 @@ def community_home(community_id: int) -> dict:
         sa.select(Engineer, EngineerCommunity)
         .join(EngineerCommunity, EngineerCommunity.engineer_id == Engineer.id)
         .where(EngineerCommunity.community_id == community_id)
-        .order_by(EngineerCommunity.composite_score.desc(), Engineer.id)
+        .order_by(EngineerCommunity.standing.desc(), Engineer.id)
         .limit(20)
     ).all()
     visits = db.session.scalars(
@@ -56,7 +56,7 @@ def community_home(community_id: int) -> dict:
         "engineers": [
             {
                 "engineer": e,
-                "composite_score": link.composite_score,
+                "standing": link.standing,
                 "completed_orders": link.completed_orders,
             }
             for e, link in engineers

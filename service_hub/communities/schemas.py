@@ -53,7 +53,7 @@ class EngineerBriefSchema(ma.Schema):
 
 class HomeEngineerSchema(ma.Schema):
     engineer = ma.fields.Nested(EngineerBriefSchema)
-    composite_score = ma.fields.Float()
+    standing = ma.fields.Float()
     completed_orders = ma.fields.Integer()
 
 

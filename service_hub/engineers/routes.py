@@ -13,8 +13,9 @@ blp = Blueprint("engineers", __name__, description="Engineers: profiles and admi
 def _ranked(engineer, link) -> dict:
     return {
         "engineer": engineer,
-        "score": link.composite_score,
-        "breakdown": link.score_breakdown or {"score": link.composite_score, "scored": False},
+        "standing": link.standing,
+        "standing_breakdown": link.standing_breakdown
+        or {"standing": link.standing, "scored": False},
     }
 
 
@@ -24,7 +25,7 @@ class CommunityEngineers(MethodView):
     @blp.response(200, page_schema(schemas.RankedEngineerSchema))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, page_args, community_id: int):
-        """Engineers ranked for this community, with what their score is made of."""
+        """Engineers ranked for this community, with what their standing is made of."""
         query = service.ranked_for_community_query(community_id)
         return paginate(query, **page_args, row_to_item=_ranked)
 

@@ -46,7 +46,7 @@ class EngineerAdminSchema(EngineerPublicSchema):
 class ServedCommunitySchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
-    composite_score = ma.fields.Float()
+    standing = ma.fields.Float(metadata={"description": "standing in this community, 0..1"})
     completed_orders = ma.fields.Integer()
 
 
@@ -60,8 +60,8 @@ class EngineerProfileSchema(ma.Schema):
 
 class RankedEngineerSchema(ma.Schema):
     engineer = ma.fields.Nested(EngineerPublicSchema)
-    score = ma.fields.Float(metadata={"description": "composite score for this community"})
-    breakdown = ma.fields.Dict(metadata={"description": "what the score is made of"})
+    standing = ma.fields.Float(metadata={"description": "standing in this community, 0..1"})
+    standing_breakdown = ma.fields.Dict(metadata={"description": "what the standing is made of"})
 
 
 _LAT = ma.validate.Range(min=-90, max=90)

@@ -66,12 +66,12 @@ def profile(engineer_id: int) -> dict:
         sa.select(
             Community.id,
             Community.name,
-            EngineerCommunity.composite_score,
+            EngineerCommunity.standing,
             EngineerCommunity.completed_orders,
         )
         .join(EngineerCommunity, EngineerCommunity.community_id == Community.id)
         .where(EngineerCommunity.engineer_id == engineer_id)
-        .order_by(EngineerCommunity.composite_score.desc(), Community.id)
+        .order_by(EngineerCommunity.standing.desc(), Community.id)
     ).all()
     rating_count, rating_avg = db.session.execute(
         sa.select(sa.func.count(Review.id), sa.func.avg(Review.rating)).where(
@@ -88,14 +88,14 @@ def profile(engineer_id: int) -> dict:
 
 
 def ranked_for_community_query(community_id: int) -> sa.Select:
-    """Engineers serving a community, best standing first (composite, then completed)."""
+    """Engineers serving a community, best standing first (then completed orders)."""
     get_community(community_id)
     return (
         sa.select(Engineer, EngineerCommunity)
         .join(EngineerCommunity, EngineerCommunity.engineer_id == Engineer.id)
         .where(EngineerCommunity.community_id == community_id)
         .order_by(
-            EngineerCommunity.composite_score.desc(),
+            EngineerCommunity.standing.desc(),
             EngineerCommunity.completed_orders.desc(),
             Engineer.id,
         )

@@ -68,7 +68,7 @@ class OrderSchema(ma.Schema):
     photos = ma.fields.List(ma.fields.String())
     window_start = LocalDateTime(allow_none=True)
     window_end = LocalDateTime(allow_none=True)
-    score_breakdown = ma.fields.Dict(
+    dispatch_breakdown = ma.fields.Dict(
         allow_none=True, metadata={"description": "why this engineer was chosen"}
     )
     unassigned_reason = ma.fields.String(allow_none=True)

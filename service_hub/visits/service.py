@@ -316,7 +316,7 @@ def book(
         photos=list(photos),
         window_start=slot.starts_at,
         window_end=slot.ends_at,
-        score_breakdown={"booked_on_visit": visit_id, "slot_id": slot_id},
+        dispatch_breakdown={"booked_on_visit": visit_id, "slot_id": slot_id},
     )
     # The one creation path (no dispatch: the order has its engineer), then booked.
     resident = Actor("resident", resident_id)

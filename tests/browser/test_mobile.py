@@ -29,8 +29,8 @@ def seed(app) -> dict:
     """A community served by two engineers; a resident's order is offered to the better one."""
     community = f.community(app, name="枫林苑", household_count=800)
     service = f.service_type(app, name="净水器滤芯更换")
-    engineer = f.engineer(app, communities=(community,), composite=0.8, name="王建国")
-    f.engineer(app, communities=(community,), composite=0.4, name="李师傅")
+    engineer = f.engineer(app, communities=(community,), standing=0.8, name="王建国")
+    f.engineer(app, communities=(community,), standing=0.4, name="李师傅")
     resident = f.resident(app, communities=(community,), nickname="张阿姨")
     client, as_resident = app.test_client(), f.resident_auth(app, resident)
     with app.app_context():

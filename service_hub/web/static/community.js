@@ -1,5 +1,5 @@
 /* One community for managers: 13-month charts (Chart.js, served by us), the latest month's
-   figures, health warnings, and its engineers' ranking with what each score is made of. */
+   figures, health warnings, and its engineers' ranking with what each standing is made of. */
 "use strict";
 
 (() => {
@@ -7,14 +7,14 @@
   const id = config.community_id;
   const until = new URLSearchParams(location.search).get("month") || "";
   const PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#d97706", "#7c3aed", "#0891b2"];
-  // Breakdown of a composite score (dispatch/composite.py); other keys show by name.
+  // What a standing is made of (dispatch/standing_formula.py); other keys show by name.
   const BREAKDOWN = [
     ["bayesian_rating", "贝叶斯评分"], ["average_rating", "平均评分"], ["reviews", "评价数"],
     ["completed_orders", "完成单"], ["decayed_completed", "近期完成（衰减）"],
     ["complaints", "投诉"], ["complaint_rate", "投诉率"], ["likes", "点赞"],
     ["quality", "质量项"], ["volume", "数量项"], ["likes_term", "点赞项"],
   ];
-  const BREAKDOWN_SKIP = new Set(["score", "weights", "as_of", "scored"]);
+  const BREAKDOWN_SKIP = new Set(["standing", "weights", "as_of", "scored"]);
   const WEIGHT_LABELS = { quality: "质量", volume: "数量", likes: "点赞", complaints: "投诉" };
   const charts = {};
 
@@ -100,7 +100,7 @@
     const data = await api(`/communities/${id}/engineers`, { query: { page, page_size: 20 } });
     const keys = new Set();
     for (const item of data.items) {
-      for (const k of Object.keys(item.breakdown || {})) if (!BREAKDOWN_SKIP.has(k)) keys.add(k);
+      for (const k of Object.keys(item.standing_breakdown || {})) if (!BREAKDOWN_SKIP.has(k)) keys.add(k);
     }
     const known = BREAKDOWN.filter(([k]) => keys.has(k));
     const extra = [...keys].filter((k) => !BREAKDOWN.some(([b]) => b === k)).map((k) => [k, k]);
@@ -113,15 +113,15 @@
         el("td", { class: "num" }, first + i + 1),
         el("td", {}, item.engineer.name),
         el("td", {}, item.engineer.on_duty ? "是" : "否"),
-        el("td", { class: "num" }, item.breakdown?.scored === false
-          ? `${SH.fmtNumber(item.score)}（未评分）` : SH.fmtNumber(item.score)),
-        columns.map(([k]) => el("td", { class: "num" }, SH.fmtNumber(item.breakdown?.[k])))))
+        el("td", { class: "num" }, item.standing_breakdown?.scored === false
+          ? `${SH.fmtNumber(item.standing)}（未评分）` : SH.fmtNumber(item.standing)),
+        columns.map(([k]) => el("td", { class: "num" }, SH.fmtNumber(item.standing_breakdown?.[k])))))
         : el("tr", {}, el("td", { colspan: 4, class: "muted" }, "暂无师傅服务该小区"))),
     );
-    const sample = data.items.find((item) => item.breakdown?.weights);
+    const sample = data.items.find((item) => item.standing_breakdown?.weights);
     $("#weights").textContent = sample
-      ? `综合分权重：${Object.entries(sample.breakdown.weights)
-        .map(([k, v]) => `${WEIGHT_LABELS[k] || k} ${v}`).join("，")}（截至 ${sample.breakdown.as_of}）`
+      ? `综合分权重：${Object.entries(sample.standing_breakdown.weights)
+        .map(([k, v]) => `${WEIGHT_LABELS[k] || k} ${v}`).join("，")}（截至 ${sample.standing_breakdown.as_of}）`
       : "";
     const pages = Math.max(1, Math.ceil(data.total / data.page_size));
     $("#engineer-pager").replaceChildren(...(pages > 1 ? [

@@ -312,14 +312,14 @@
         el("span", {}, `${p.points > 0 ? "+" : ""}${p.points}`)))));
     const profile = await api(`/engineers/${me.engineer.id}`);
     me.communities = profile.communities;
-    // The profile has my score per community; my place comes from each community's ranking.
+    // The profile has my standing per community; my place comes from each community's ranking.
     const places = await Promise.all(me.communities.map((c) => rankIn(c.id).catch(() => null)));
     $("#ranking").replaceChildren(...(me.communities.length ? me.communities.map((c, i) =>
       el("div", { class: "item" },
         el("div", { class: "title" }, c.name,
           el("span", {}, places[i] ? `第 ${places[i].rank} / ${places[i].total} 名` : "排名 100 名后")),
         el("div", { class: "muted" },
-          `综合分 ${SH.fmtNumber(c.composite_score)} · 完成 ${c.completed_orders} 单`)))
+          `综合分 ${SH.fmtNumber(c.standing)} · 完成 ${c.completed_orders} 单`)))
       : [el("p", { class: "muted" }, "您还没有负责的小区")]));
   }
 

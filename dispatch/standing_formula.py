@@ -1,4 +1,4 @@
-"""The composite standing of an engineer in one community: a pure function of the facts.
+"""The standing of an engineer in one community: a pure function of the facts.
 
 Quality: a Bayesian-smoothed average rating, so one lucky 5-star review cannot top two
 hundred 4.9s; a smoothed complaint rate; likes. Quantity: completed orders in the community,
@@ -38,8 +38,8 @@ class StandingFacts:
     completed_on: tuple[date, ...]  # local dates of completed orders
 
 
-def composite(facts: StandingFacts, as_of: date, weights: dict[str, float]) -> tuple[float, dict]:
-    """(score in 0..1, breakdown) for the facts, with decay measured up to `as_of`."""
+def standing(facts: StandingFacts, as_of: date, weights: dict[str, float]) -> tuple[float, dict]:
+    """(standing in 0..1, what it is made of) for the facts, with decay measured up to `as_of`."""
     w = {**DEFAULT_STANDING_WEIGHTS, **weights}
     bayes = (w["prior_weight"] * w["prior_rating"] + facts.rating_sum) / (
         w["prior_weight"] + facts.rating_count
@@ -57,9 +57,9 @@ def composite(facts: StandingFacts, as_of: date, weights: dict[str, float]) -> t
         + w["likes"] * likes
         - w["complaints"] * complaint_rate
     )
-    score = round(min(1.0, max(0.0, raw)), 6)
+    value = round(min(1.0, max(0.0, raw)), 6)
     breakdown = {
-        "score": score,
+        "standing": value,
         "bayesian_rating": round(bayes, 4),
         "quality": round(quality, 4),
         "reviews": facts.rating_count,
@@ -76,4 +76,4 @@ def composite(facts: StandingFacts, as_of: date, weights: dict[str, float]) -> t
         "weights": {k: w[k] for k in ("quality", "volume", "likes", "complaints")},
         "as_of": as_of.isoformat(),
     }
-    return score, breakdown
+    return value, breakdown
