@@ -25,7 +25,9 @@ def world(app, client):
     auth = f.resident_auth(app, resident_id)
     boss = manager(app)
     campaign_id = create_campaign(client, boss, per_resident_limit=5)["id"]
-    coupon_id = claim(client, auth, campaign_id).json["id"]
+    claimed = claim(client, auth, campaign_id)
+    assert claimed.status_code == 201, ("claim the coupon", claimed.json)
+    coupon_id = claimed.json["id"]
     return SimpleNamespace(
         community=community_id,
         service=service_id,

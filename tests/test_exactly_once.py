@@ -32,14 +32,16 @@ def setting(app, engineers=3):
 
 def create_orders(app, client, community_id, resident_id, service_id, count):
     auth = f.resident_auth(app, resident_id)
-    return [
-        client.post(
+    ids = []
+    for _ in range(count):
+        response = client.post(
             "/api/v1/orders",
             headers=auth,
             json={"community_id": community_id, "service_type_id": service_id},
-        ).json["id"]
-        for _ in range(count)
-    ]
+        )
+        assert response.status_code == 201, ("create order", response.json)
+        ids.append(response.json["id"])
+    return ids
 
 
 def offer_counts(app) -> list[tuple[int, int, int]]:

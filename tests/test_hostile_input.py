@@ -225,13 +225,15 @@ HOSTILE_TEXT = {
 
 
 def _completed_order(client, world: World, run_jobs) -> int:
-    order_id = client.post(ORDERS, headers=world.resident_auth, json=_order(world)).json["id"]
+    created = client.post(ORDERS, headers=world.resident_auth, json=_order(world))
+    assert created.status_code == 201, ("create order", created.json)
+    order_id = created.json["id"]
     run_jobs()
     for action in ("accept", "en-route", "start", "complete"):
         response = client.post(
             f"{ORDERS}/{order_id}/{action}", headers=world.engineer_auth, json={}
         )
-        assert response.status_code == 200, response.json
+        assert response.status_code == 200, (action, response.json)
     return order_id
 
 
@@ -250,6 +252,7 @@ def _write_question(client, world, text, run_jobs):
 def _write_answer(client, world, text, run_jobs):
     path = f"/api/v1/communities/{world.community}/questions"
     question = client.post(path, headers=world.resident_auth, json={"text": "滤芯多久换？"})
+    assert question.status_code == 201, ("ask the question to answer", question.json)
     answers = f"/api/v1/questions/{question.json['id']}/answers"
     created = client.post(answers, headers=world.engineer_auth, json={"text": text})
     return created, [client.get(answers).json["items"][0]["text"]]

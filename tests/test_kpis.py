@@ -29,23 +29,25 @@ def run_orders(app, client, run_jobs, community_id: int, outcomes: list[str]) ->
     service_id = f.service_type(app)
     engineer_id = f.engineer(app, communities=(community_id,))
     engineer = f.engineer_auth(app, engineer_id)
+
+    def step(name: str, path: str, headers: dict, body: dict, status: int = 200) -> dict:
+        response = client.post(path, headers=headers, json=body)
+        assert response.status_code == status, (name, response.json)
+        return response.json
+
     for outcome in outcomes:
-        order_id = client.post(
-            "/api/v1/orders",
-            headers=auth,
-            json={"community_id": community_id, "service_type_id": service_id},
-        ).json["id"]
+        body = {"community_id": community_id, "service_type_id": service_id}
+        order_id = step("create order", "/api/v1/orders", auth, body, 201)["id"]
+        order = f"/api/v1/orders/{order_id}"
         if outcome == "cancel":
-            client.post(f"/api/v1/orders/{order_id}/cancel", headers=auth, json={})
+            step("cancel", f"{order}/cancel", auth, {})
             continue
         run_jobs()
         for action in ("accept", "en-route", "start", "complete"):
-            client.post(f"/api/v1/orders/{order_id}/{action}", headers=engineer, json={})
-        client.post(f"/api/v1/orders/{order_id}/review", headers=auth, json={"rating": 3})
+            step(action, f"{order}/{action}", engineer, {})
+        step("review", f"{order}/review", auth, {"rating": 3}, 201)
         if outcome == "complain":
-            client.post(
-                f"/api/v1/orders/{order_id}/complain", headers=auth, json={"reason": "没有清理现场"}
-            )
+            step("complain", f"{order}/complain", auth, {"reason": "没有清理现场"})
 
 
 @pytest.fixture

@@ -24,13 +24,16 @@ def post_order(client, world, headers=None, **extra):
 
 
 def accepted_order(app, client, run_jobs, world) -> int:
-    order_id = post_order(client, world).json["id"]
+    created = post_order(client, world)
+    assert created.status_code == 201, ("create order", created.json)
+    order_id = created.json["id"]
     run_jobs()
-    client.post(
+    accepted = client.post(
         f"/api/v1/orders/{order_id}/accept",
         headers=f.engineer_auth(app, world["engineer"]),
         json={},
     )
+    assert accepted.status_code == 200, ("accept", accepted.json)
     return order_id
 
 
@@ -171,11 +174,12 @@ def test_an_unknown_action_is_404(client, world):
 def completed_order(app, client, run_jobs, world) -> int:
     order_id = accepted_order(app, client, run_jobs, world)
     for action in ("en-route", "start", "complete"):
-        client.post(
+        response = client.post(
             f"/api/v1/orders/{order_id}/{action}",
             headers=f.engineer_auth(app, world["engineer"]),
             json={},
         )
+        assert response.status_code == 200, (action, response.json)
     return order_id
 
 

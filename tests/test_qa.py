@@ -56,7 +56,9 @@ def _asked(client, app, text: str = QUESTION) -> tuple[int, int]:
     """A community and a visible (or held, by text) question asked in it."""
     community_id = f.community(app)
     resident_id = f.resident(app, communities=(community_id,))
-    return community_id, _ask(client, app, community_id, resident_id, text).json["id"]
+    asked = _ask(client, app, community_id, resident_id, text)
+    assert asked.status_code == 201, ("ask", asked.json)
+    return community_id, asked.json["id"]
 
 
 def _uploaded(app, count: int = 1) -> list[str]:
@@ -332,9 +334,11 @@ def test_the_listing_takes_the_same_number_of_queries_however_many_answers(clien
 
     def add_questions(n: int) -> None:
         for _ in range(n):
-            question_id = _ask(client, app, community_id, resident_id).json["id"]
-            _answer(client, question_id, engineer)
-            _answer(client, question_id, engineer)
+            asked = _ask(client, app, community_id, resident_id)
+            assert asked.status_code == 201, ("ask", asked.json)
+            for _ in range(2):
+                answered = _answer(client, asked.json["id"], engineer)
+                assert answered.status_code == 201, ("answer", answered.json)
 
     add_questions(2)
     few = _statements_for(app, lambda: _list(client, community_id))

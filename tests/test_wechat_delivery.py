@@ -27,7 +27,7 @@ def grant(client, app, resident_id, kind, times=1):
             headers=f.resident_auth(app, resident_id),
             json={"results": {template: "accept"}},
         )
-        assert response.status_code == 200
+        assert response.status_code == 200, ("accept a subscribe prompt", response.json)
 
 
 def notify(app, resident_id, kind="order_accepted", key="order:1:accepted", **payload):

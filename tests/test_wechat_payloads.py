@@ -97,7 +97,8 @@ def _coupon_granted(app, client, run_jobs) -> int:
     boss = _manager(app)
     campaign_id = create_campaign(client, boss, channel="reward")["id"]
     rule = {"event": "first_community_bound", "campaign_id": campaign_id}
-    assert client.post("/api/v1/coupon-reward-rules", headers=boss, json=rule).status_code == 201
+    created = client.post("/api/v1/coupon-reward-rules", headers=boss, json=rule)
+    assert created.status_code == 201, ("create the reward rule", created.json)
     resident_id = _subscribed_resident(app)
     bound = client.put(
         f"/api/v1/me/communities/{f.community(app)}", headers=f.resident_auth(app, resident_id)
