@@ -29,17 +29,21 @@ def busy_history(app, client, run_jobs):
     good = f.engineer(app, communities=(first, second))
     poor = f.engineer(app, communities=(first,))
     residents = [f.resident(app, communities=(first, second)) for _ in range(3)]
+
+    def step(name: str, path: str, auth: dict, body: dict | None, status: int) -> None:
+        response = client.post(path, headers=auth, json=body)
+        assert response.status_code == status, (name, response.json)
+
     for n, resident_id in enumerate(residents):
         auth = f.resident_auth(app, resident_id)
         order_id = f.completed_order(app, client, run_jobs, first, resident_id, good, service_id)
-        client.post(f"/api/v1/orders/{order_id}/review", headers=auth, json={"rating": 5})
-        client.post(f"/api/v1/engineers/{good}/like", headers=auth)
+        step("review", f"/api/v1/orders/{order_id}/review", auth, {"rating": 5}, 201)
+        step("like", f"/api/v1/engineers/{good}/like", auth, None, 201)
         order_id = f.completed_order(app, client, run_jobs, first, resident_id, poor, service_id)
-        client.post(f"/api/v1/orders/{order_id}/review", headers=auth, json={"rating": 2})
+        step("review", f"/api/v1/orders/{order_id}/review", auth, {"rating": 2}, 201)
         if n == 0:
-            client.post(
-                f"/api/v1/orders/{order_id}/complain", headers=auth, json={"reason": "态度差"}
-            )
+            complaint = {"reason": "态度差"}
+            step("complain", f"/api/v1/orders/{order_id}/complain", auth, complaint, 200)
     f.completed_order(app, client, run_jobs, second, residents[0], good, service_id)
     run_jobs()
     return first, good, poor
