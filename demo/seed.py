@@ -334,8 +334,8 @@ class _History:
                 took = timedelta(minutes=service["duration_minutes"] * rng.uniform(0.7, 1.4))
                 step("complete", engineer, "completed", begin + took)
         offer = {"engineer_id": engineer_id, "status": "accepted" if accepted_at else "withdrawn",
-                 "score": breakdown, "offered_at": offered, "expires_at": offered + self.timeout,
-                 "responded_at": answered}  # fmt: skip
+                 "dispatch_breakdown": breakdown, "offered_at": offered,
+                 "expires_at": offered + self.timeout, "responded_at": answered}  # fmt: skip
         events[:] = [x for x in events if x[5] <= self.now]  # the future has not happened yet
         status, completed_at, review, complaint = events[-1][4], None, None, None
         if status in OPEN_STATUSES:

@@ -154,7 +154,7 @@ def dispatch(order_id: int) -> int | None:
     offer = DispatchOffer(
         order_id=order.id,
         engineer_id=best.engineer_id,
-        score=best.breakdown,
+        dispatch_breakdown=best.breakdown,
         offered_at=utcnow(),
         expires_at=utcnow() + timeout,
     )

@@ -102,7 +102,8 @@ class DispatchOffer(db.Model):
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_order.id"), index=True)
     engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineer.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
-    score: Mapped[dict] = mapped_column(sa.JSON)
+    # Why dispatch chose this engineer: the same breakdown as the order's dispatch_breakdown.
+    dispatch_breakdown: Mapped[dict] = mapped_column(sa.JSON)
     offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

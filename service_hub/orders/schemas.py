@@ -99,6 +99,6 @@ class OfferSchema(ma.Schema):
     id = ma.fields.Integer()
     order_id = ma.fields.Integer()
     status = ma.fields.String()
-    score = ma.fields.Dict()
+    dispatch_breakdown = ma.fields.Dict()
     offered_at = LocalDateTime()
     expires_at = LocalDateTime()

@@ -141,7 +141,7 @@ def order_in(app, ids: dict, state: OrderStatus) -> int:
                     order_id=order.id,
                     engineer_id=engineer,
                     status=status,
-                    score={},
+                    dispatch_breakdown={},
                     expires_at=now + timedelta(hours=1),
                 )
             )

@@ -71,7 +71,7 @@
   }
 
   function offerItem(offer, order) {
-    const distance = offer.score?.distance_km;
+    const distance = offer.dispatch_breakdown?.distance_km;
     const item = el("div", { class: "item offer", dataset: { orderId: offer.order_id } },
       el("div", { class: "title" }, order ? serviceName(order.service_type_id) : `工单 #${offer.order_id}`,
         el("span", { class: "countdown", dataset: { expires: offer.expires_at } })),
