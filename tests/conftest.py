@@ -110,7 +110,7 @@ def _clean(request, fake_wechat):
 def reset_backend(application) -> None:
     """Empty what a test leaves behind: rate-limit counters, the cached WeChat token, queued
     jobs (or the Redis test database) and every table. Also used by modules that build their
-    data once for many tests (tests/test_authz_matrix.py)."""
+    data once for many tests (tests/authz/)."""
     from service_hub.ratelimit import EXTENSION_KEY
 
     application.extensions[EXTENSION_KEY].reset()
