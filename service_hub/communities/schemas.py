@@ -8,6 +8,7 @@ from flask_smorest.fields import Upload
 from service_hub.communities.importer import COLUMNS, REJECTED_LIST_CAP
 from service_hub.coupons.schemas import ClaimableSchema
 from service_hub.timefmt import LocalDateTime
+from service_hub.visits.schemas import VisitBriefSchema
 
 
 class CommunitySchema(ma.Schema):
@@ -55,15 +56,6 @@ class HomeEngineerSchema(ma.Schema):
     engineer = ma.fields.Nested(EngineerBriefSchema)
     standing = ma.fields.Float()
     completed_orders = ma.fields.Integer()
-
-
-class VisitBriefSchema(ma.Schema):
-    id = ma.fields.Integer()
-    engineer_id = ma.fields.Integer()
-    community_id = ma.fields.Integer()
-    starts_at = LocalDateTime()
-    ends_at = LocalDateTime()
-    note = ma.fields.String()
 
 
 class ActivityBriefSchema(ma.Schema):

@@ -38,13 +38,18 @@ class SlotSchema(ma.Schema):
     booked = ma.fields.Integer()
 
 
-class VisitSchema(ma.Schema):
+class VisitBriefSchema(ma.Schema):
+    """A visit as lists show it (the community home)."""
+
     id = ma.fields.Integer()
     engineer_id = ma.fields.Integer()
     community_id = ma.fields.Integer()
     starts_at = LocalDateTime()
     ends_at = LocalDateTime()
     note = ma.fields.String()
+
+
+class VisitSchema(VisitBriefSchema):
     service_type_ids = ma.fields.List(ma.fields.Integer())
     status = ma.fields.String()
     slots = ma.fields.List(ma.fields.Nested(SlotSchema))
