@@ -13,6 +13,7 @@ from models import (
     Community,
     CommunityBinding,
     EngineerLike,
+    ModerationStatus,
     OrderStatus,
     Question,
     ServiceOrder,
@@ -81,7 +82,7 @@ def seed_extras(seed: int) -> dict[str, int]:
             "resident_id": r,
             "text": rng.choice(QUESTIONS),
             "photos": [],
-            "status": "visible",
+            "status": ModerationStatus.VISIBLE,
             "answer_count": 0,
             "created_at": now - timedelta(days=rng.randint(0, 30)),
         }

@@ -10,6 +10,8 @@ import random
 from collections import Counter
 from datetime import datetime, timedelta
 
+from models.community import CommunityStatus
+
 # name, code, centre (lat, lng), jitter in degrees, share of communities, real roads there
 DISTRICTS: list[tuple[str, str, tuple[float, float], float, int, list[str]]] = [
     ("浦东新区", "PD", (31.215, 121.565), 0.060, 22,
@@ -173,7 +175,7 @@ def community_rows(rng: random.Random, n: int, now: datetime) -> list[dict]:
             "lat": round(clamp(lat + rng.uniform(-jitter, jitter), LAT_RANGE), 6),
             "lng": round(clamp(lng + rng.uniform(-jitter, jitter) * 1.15, LNG_RANGE), 6),
             "household_count": int(rng.triangular(300, 3000, 1200)),
-            "tier": pick(rng, TIERS), "status": "active",
+            "tier": pick(rng, TIERS), "status": CommunityStatus.ACTIVE,
             "created_at": now - timedelta(days=rng.uniform(1200, 1500)),
         })  # fmt: skip
     return rows

@@ -333,7 +333,10 @@ class _History:
                 step("start", engineer, "in_service", begin)
                 took = timedelta(minutes=service["duration_minutes"] * rng.uniform(0.7, 1.4))
                 step("complete", engineer, "completed", begin + took)
-        offer = {"engineer_id": engineer_id, "status": "accepted" if accepted_at else "withdrawn",
+        offered_status = (
+            models.OfferStatus.ACCEPTED if accepted_at else models.OfferStatus.WITHDRAWN
+        )
+        offer = {"engineer_id": engineer_id, "status": offered_status,
                  "dispatch_breakdown": breakdown, "offered_at": offered,
                  "expires_at": offered + self.timeout, "responded_at": answered}  # fmt: skip
         events[:] = [x for x in events if x[5] <= self.now]  # the future has not happened yet

@@ -20,6 +20,7 @@ from models import (
     Engineer,
     EngineerCommunity,
     EngineerSkill,
+    OfferStatus,
     OrderStatus,
     ServiceOrder,
     ServiceType,
@@ -64,7 +65,7 @@ def load_candidates(order: ServiceOrder) -> list[Candidate]:
         load[engineer_id] += count
     for engineer_id, count in db.session.execute(
         sa.select(DispatchOffer.engineer_id, sa.func.count())
-        .where(DispatchOffer.engineer_id.in_(ids), DispatchOffer.status == "pending")
+        .where(DispatchOffer.engineer_id.in_(ids), DispatchOffer.status == OfferStatus.PENDING)
         .group_by(DispatchOffer.engineer_id)
     ):
         load[engineer_id] += count
@@ -183,7 +184,7 @@ def _pending_offer(order: ServiceOrder, engineer_id: int) -> DispatchOffer | Non
         sa.select(DispatchOffer).where(
             DispatchOffer.order_id == order.id,
             DispatchOffer.engineer_id == engineer_id,
-            DispatchOffer.status == "pending",
+            DispatchOffer.status == OfferStatus.PENDING,
         )
     ).first()
 
@@ -205,7 +206,7 @@ def accept(order_id: int, engineer_id: int) -> ServiceOrder:
             message_zh="派单已超时",
             details={"current_status": order.status},
         )
-    offer.status, offer.responded_at = "accepted", now
+    offer.status, offer.responded_at = OfferStatus.ACCEPTED, now
     apply(order, "accept", actor, engineer_id=engineer_id)
     commit_and_relay()
     return order
@@ -217,14 +218,14 @@ def decline(order_id: int, engineer_id: int, reason: str | None) -> ServiceOrder
     actor = Actor("engineer", engineer_id)
     check(order, "decline", actor)
     offer = _pending_offer(order, engineer_id)
-    offer.status, offer.responded_at = "declined", utcnow()
+    offer.status, offer.responded_at = OfferStatus.DECLINED, utcnow()
     apply(order, "decline", actor, reason)
     commit_and_relay()
     return order
 
 
 def _expire(order: ServiceOrder, offer: DispatchOffer) -> None:
-    offer.status, offer.responded_at = "expired", utcnow()
+    offer.status, offer.responded_at = OfferStatus.EXPIRED, utcnow()
     apply(order, "expire", SYSTEM, f"offer to engineer {offer.engineer_id} expired")
 
 
@@ -235,7 +236,7 @@ def expire_offer(offer_id: int) -> bool:
         return False
     order = lock_order(offer.order_id)
     db.session.refresh(offer)
-    if offer.status != "pending" or order.status != OrderStatus.OFFERED:
+    if offer.status != OfferStatus.PENDING or order.status != OrderStatus.OFFERED:
         db.session.rollback()
         return False
     if offer.expires_at > utcnow():
@@ -297,7 +298,9 @@ def sweep(grace: timedelta = timedelta(seconds=30), limit: int = 500) -> dict[st
     """
     overdue = db.session.scalars(
         sa.select(DispatchOffer.id)
-        .where(DispatchOffer.status == "pending", DispatchOffer.expires_at < utcnow() - grace)
+        .where(
+            DispatchOffer.status == OfferStatus.PENDING, DispatchOffer.expires_at < utcnow() - grace
+        )
         .order_by(DispatchOffer.expires_at)
         .limit(limit)
     ).all()

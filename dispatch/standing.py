@@ -15,7 +15,15 @@ import sqlalchemy as sa
 from flask import current_app
 
 from dispatch.standing_formula import StandingFacts, standing
-from models import EngineerCommunity, EngineerLike, OrderStatus, OutboxMessage, Review, ServiceOrder
+from models import (
+    EngineerCommunity,
+    EngineerLike,
+    OrderStatus,
+    OutboxMessage,
+    Review,
+    ReviewStatus,
+    ServiceOrder,
+)
 from models.base import utcnow
 from service_hub.extensions import db
 from service_hub.outbox import record
@@ -52,7 +60,7 @@ def _facts(pair_filter_orders, pair_filter_reviews) -> dict[Pair, StandingFacts]
             sa.select(
                 Review.engineer_id, Review.community_id, sa.func.count(), sa.func.sum(Review.rating)
             )
-            .where(Review.status == "visible", pair_filter_reviews)
+            .where(Review.status == ReviewStatus.VISIBLE, pair_filter_reviews)
             .group_by(Review.engineer_id, Review.community_id)
         )
     }

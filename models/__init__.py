@@ -1,30 +1,61 @@
 """SQLAlchemy 2.x typed models, one module per aggregate."""
 
-from models.butler import ButlerBinding, ButlerCode
+from models.butler import BindingStatus, ButlerBinding, ButlerCode
 from models.catalogue import ServiceType
-from models.community import Community, CommunityBinding
-from models.community_life import Activity, ActivityCommunity, ActivitySignup, Answer, Question
-from models.coupon import Coupon, CouponCampaign, CouponRewardRule
+from models.community import Community, CommunityBinding, CommunityStatus
+from models.community_life import (
+    Activity,
+    ActivityCommunity,
+    ActivitySignup,
+    ActivityStatus,
+    Answer,
+    ModerationStatus,
+    Question,
+    SignupStatus,
+)
+from models.coupon import CampaignStatus, Coupon, CouponCampaign, CouponRewardRule, CouponStatus
 from models.delivery import (
     Broadcast,
     Delivery,
+    DeliveryStatus,
     NotificationOptOut,
     RuntimeFlag,
     SubscriptionCredit,
     SubscriptionPrompt,
 )
-from models.follow_up import FollowUp
+from models.follow_up import FollowUp, FollowUpStatus
 from models.kpi import CommunityMonthKpi, CommunityMonthResident
 from models.notification import InboxNotification
-from models.order import DispatchOffer, OrderEvent, OrderStatus, Review, ServiceOrder
+from models.order import (
+    DispatchOffer,
+    OfferStatus,
+    OrderEvent,
+    OrderStatus,
+    Review,
+    ReviewStatus,
+    ServiceOrder,
+)
 from models.people import Engineer, EngineerSkill, Resident, StaffUser
 from models.points import PointsEntry
 from models.reputation import EngineerCommunity, EngineerLike
 from models.upload import Upload
-from models.visit import Booking, Visit, VisitSlot
+from models.visit import Booking, BookingStatus, Visit, VisitSlot, VisitStatus
 from service_hub.outbox import OutboxMessage  # plumbing: the outbox owns its table
 
 __all__ = [
+    "BindingStatus",
+    "CommunityStatus",
+    "ActivityStatus",
+    "ModerationStatus",
+    "SignupStatus",
+    "CampaignStatus",
+    "CouponStatus",
+    "DeliveryStatus",
+    "FollowUpStatus",
+    "OfferStatus",
+    "ReviewStatus",
+    "BookingStatus",
+    "VisitStatus",
     "Activity",
     "ActivityCommunity",
     "ActivitySignup",

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, utcnow
 from service_hub.extensions import db
+
+
+class BindingStatus(StrEnum):
+    """Whether a butler binding is the resident's current one."""
+
+    ACTIVE = "active"
+    ENDED = "ended"
 
 
 class ButlerCode(db.Model):
@@ -34,7 +42,7 @@ class ButlerBinding(db.Model):
     resident_id: Mapped[int] = mapped_column(sa.ForeignKey("resident.id"))
     engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineer.id"), index=True)
     code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("butler_code.id"))
-    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    status: Mapped[str] = mapped_column(sa.String(16), default=BindingStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(sa.String(64))
@@ -54,6 +62,6 @@ def active_butler_of(resident_id: int) -> int | None:
     """The engineer id of the resident's butler, or None: dispatch gives them priority."""
     return db.session.scalar(
         sa.select(ButlerBinding.engineer_id).where(
-            ButlerBinding.resident_id == resident_id, ButlerBinding.status == "active"
+            ButlerBinding.resident_id == resident_id, ButlerBinding.status == BindingStatus.ACTIVE
         )
     )

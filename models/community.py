@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,6 +16,13 @@ from service_hub.geo import cell_of
 def _cell_from_coordinates(context) -> int:
     params = context.get_current_parameters()
     return cell_of(params["lat"], params["lng"])
+
+
+class CommunityStatus(StrEnum):
+    """Whether a community is served."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
 
 
 class Community(db.Model):
@@ -35,7 +43,7 @@ class Community(db.Model):
     geo_cell: Mapped[int] = mapped_column(sa.BigInteger, default=_cell_from_coordinates)
     household_count: Mapped[int] = mapped_column(default=0)
     tier: Mapped[str] = mapped_column(sa.String(8), default="B")
-    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    status: Mapped[str] = mapped_column(sa.String(16), default=CommunityStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

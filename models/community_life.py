@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,8 +11,30 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import UTCDateTime, utcnow
 from service_hub.extensions import db
 
-# Moderation outcome of user text: visible, held for staff review, or rejected by staff.
-MODERATION_STATUSES = ("visible", "held", "rejected")
+
+class ModerationStatus(StrEnum):
+    """Moderation outcome of user text (questions, answers)."""
+
+    VISIBLE = "visible"
+    HELD = "held"  # held for staff review
+    REJECTED = "rejected"  # rejected by staff
+
+
+MODERATION_STATUSES = tuple(s.value for s in ModerationStatus)
+
+
+class ActivityStatus(StrEnum):
+    """Whether an activity takes sign-ups; open is the only state so far."""
+
+    OPEN = "open"
+
+
+class SignupStatus(StrEnum):
+    """A resident's sign-up to an activity."""
+
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
 
 
 class Question(db.Model):
@@ -24,7 +47,7 @@ class Question(db.Model):
     resident_id: Mapped[int] = mapped_column(sa.ForeignKey("resident.id"), index=True)
     text: Mapped[str] = mapped_column(sa.String(1000))
     photos: Mapped[list] = mapped_column(sa.JSON, default=list)
-    status: Mapped[str] = mapped_column(sa.String(16), default="visible")
+    status: Mapped[str] = mapped_column(sa.String(16), default=ModerationStatus.VISIBLE)
     answer_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     moderated_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
@@ -54,7 +77,7 @@ class Answer(db.Model):
     engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineer.id"))
     text: Mapped[str] = mapped_column(sa.String(1000))
     photos: Mapped[list] = mapped_column(sa.JSON, default=list)
-    status: Mapped[str] = mapped_column(sa.String(16), default="visible")
+    status: Mapped[str] = mapped_column(sa.String(16), default=ModerationStatus.VISIBLE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     moderated_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -86,7 +109,7 @@ class Activity(db.Model):
     capacity: Mapped[int]
     # Kept in step with active sign-ups by a conditional UPDATE, so capacity holds under load.
     signed_up: Mapped[int] = mapped_column(default=0)
-    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    status: Mapped[str] = mapped_column(sa.String(16), default=ActivityStatus.OPEN)
     created_by: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -115,7 +138,7 @@ class ActivitySignup(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(sa.ForeignKey("activity.id"))
     resident_id: Mapped[int] = mapped_column(sa.ForeignKey("resident.id"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    status: Mapped[str] = mapped_column(sa.String(16), default=SignupStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
@@ -10,10 +11,34 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from models.base import UTCDateTime, utcnow
 from service_hub.extensions import db
 
-CAMPAIGN_STATUSES = ("draft", "active", "paused", "ended")
+
+class CampaignStatus(StrEnum):
+    """Where a coupon campaign is in its life."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class CouponStatus(StrEnum):
+    """A coupon's stored state; EXPIRED is never stored, it is decided when read."""
+
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    SPENT = "spent"
+    EXPIRED = "expired"
+
+
+CAMPAIGN_STATUSES = tuple(s.value for s in CampaignStatus)
 CAMPAIGN_CHANNELS = ("claim", "reward")  # residents claim it, or participation grants it
 DISCOUNT_KINDS = ("fixed", "percent")
-COUPON_STATUSES = ("available", "reserved", "spent")  # "expired" is decided when read
+# Stored states ("expired" is decided when read).
+COUPON_STATUSES = (
+    CouponStatus.AVAILABLE.value,
+    CouponStatus.RESERVED.value,
+    CouponStatus.SPENT.value,
+)
 REWARD_EVENTS = ("review_with_photos", "activity_attended", "first_community_bound")
 
 
@@ -48,7 +73,7 @@ class CouponCampaign(db.Model):
     targeting: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     # The creating manager's region: the campaign never reaches communities outside it.
     region_scope: Mapped[str | None] = mapped_column(sa.String(32))
-    status: Mapped[str] = mapped_column(sa.String(16), default="draft")
+    status: Mapped[str] = mapped_column(sa.String(16), default=CampaignStatus.DRAFT)
     created_by: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -90,7 +115,7 @@ class Coupon(db.Model):
     # For a claim with an Idempotency-Key: sha256 of the claim request, so a repeat of the key
     # with another request is refused (service_hub/idempotency.py).
     idempotency_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
-    status: Mapped[str] = mapped_column(sa.String(16), default="available")
+    status: Mapped[str] = mapped_column(sa.String(16), default=CouponStatus.AVAILABLE)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
     # The order holding (reserved) or having used (spent) it, and what it took off there.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,17 +11,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import UTCDateTime, utcnow
 from service_hub.extensions import db
 
-# What happened to one message on one channel.
-DELIVERY_STATUSES = (
-    "queued",
-    "sent",
-    "skipped_no_credit",
-    "capped",
-    "deferred",
-    "opted_out",
-    "failed",
-    "blocked_daily_limit",
-)
+
+class DeliveryStatus(StrEnum):
+    """What happened to one message on one channel."""
+
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a worker, WeChat not yet answered
+    SENT = "sent"
+    SKIPPED_NO_CREDIT = "skipped_no_credit"
+    CAPPED = "capped"
+    DEFERRED = "deferred"
+    OPTED_OUT = "opted_out"
+    FAILED = "failed"
+    BLOCKED_DAILY_LIMIT = "blocked_daily_limit"
+
+
+DELIVERY_STATUSES = tuple(s.value for s in DeliveryStatus)
 
 
 class SubscriptionCredit(db.Model):
@@ -98,7 +104,7 @@ class Delivery(db.Model):
     event_key: Mapped[str] = mapped_column(sa.String(64))
     broadcast_id: Mapped[int | None] = mapped_column(sa.ForeignKey("broadcast.id"), index=True)
     urgency: Mapped[str] = mapped_column(sa.String(16))
-    status: Mapped[str] = mapped_column(sa.String(24), default="queued")
+    status: Mapped[str] = mapped_column(sa.String(24), default=DeliveryStatus.QUEUED)
     errcode: Mapped[int | None]
     attempts: Mapped[int] = mapped_column(default=0)
     payload: Mapped[dict] = mapped_column(sa.JSON)

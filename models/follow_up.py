@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, utcnow
 from service_hub.extensions import db
+
+
+class FollowUpStatus(StrEnum):
+    """Whether a follow-up still needs a manager."""
+
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 class FollowUp(db.Model):
@@ -22,7 +30,7 @@ class FollowUp(db.Model):
     community_id: Mapped[int] = mapped_column(sa.ForeignKey("community.id"))
     engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineer.id"))
     summary: Mapped[str] = mapped_column(sa.String(500))
-    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    status: Mapped[str] = mapped_column(sa.String(16), default=FollowUpStatus.OPEN)
     note: Mapped[str | None] = mapped_column(sa.String(500))
     closed_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -35,6 +35,24 @@ OPEN_STATUSES = (
 ORDER_SOURCES = ("mini_program", "visit_booking", "phone", "proactive")
 
 
+class OfferStatus(StrEnum):
+    """Where a dispatch offer to one engineer is."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class ReviewStatus(StrEnum):
+    """Whether a review is shown: moderation holds it, a manager may hide it."""
+
+    VISIBLE = "visible"
+    HELD = "held"
+    HIDDEN = "hidden"
+
+
 class ServiceOrder(db.Model):
     """A resident's request for a service in one of their communities."""
 
@@ -101,7 +119,7 @@ class DispatchOffer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_order.id"), index=True)
     engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineer.id"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(16), default=OfferStatus.PENDING)
     # Why dispatch chose this engineer: the same breakdown as the order's dispatch_breakdown.
     dispatch_breakdown: Mapped[dict] = mapped_column(sa.JSON)
     offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -125,7 +143,7 @@ class Review(db.Model):
     text: Mapped[str] = mapped_column(sa.String(1000), default="")
     photos: Mapped[list] = mapped_column(sa.JSON, default=list)
     # visible, held (content check said "review"), hidden (by a manager, with a reason)
-    status: Mapped[str] = mapped_column(sa.String(16), default="visible")
+    status: Mapped[str] = mapped_column(sa.String(16), default=ReviewStatus.VISIBLE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reply_text: Mapped[str | None] = mapped_column(sa.String(500))

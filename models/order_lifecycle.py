@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from models import DispatchOffer, Engineer, OrderEvent, OrderStatus, ServiceOrder, ServiceType
+from models import (
+    DispatchOffer,
+    Engineer,
+    OfferStatus,
+    OrderEvent,
+    OrderStatus,
+    ServiceOrder,
+    ServiceType,
+)
 from models.base import utcnow
 from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.extensions import db
@@ -278,7 +286,7 @@ def _holds_offer(actor: Actor, order: ServiceOrder) -> bool:
             sa.exists().where(
                 DispatchOffer.order_id == order.id,
                 DispatchOffer.engineer_id == actor.id,
-                DispatchOffer.status == "pending",
+                DispatchOffer.status == OfferStatus.PENDING,
             )
         )
     )
@@ -398,8 +406,8 @@ def _step(
     if action.withdraws_offers:
         db.session.execute(
             sa.update(DispatchOffer)
-            .where(DispatchOffer.order_id == order.id, DispatchOffer.status == "pending")
-            .values(status="withdrawn", responded_at=now)
+            .where(DispatchOffer.order_id == order.id, DispatchOffer.status == OfferStatus.PENDING)
+            .values(status=OfferStatus.WITHDRAWN, responded_at=now)
         )
     from_status = order.status if action.name != "create" else None
     order.status = action.target

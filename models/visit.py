@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, utcnow
 from service_hub.extensions import db
+
+
+class VisitStatus(StrEnum):
+    """Where a visit is: booked for its slot, or called off."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class BookingStatus(StrEnum):
+    """Whether a booking still holds its slot."""
+
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
 
 
 class Visit(db.Model):
@@ -26,7 +41,7 @@ class Visit(db.Model):
     note: Mapped[str] = mapped_column(sa.String(200), default="")
     # Service type ids residents may book on this visit; empty means any the engineer can do.
     service_type_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
-    status: Mapped[str] = mapped_column(sa.String(16), default="scheduled")
+    status: Mapped[str] = mapped_column(sa.String(16), default=VisitStatus.SCHEDULED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -58,7 +73,7 @@ class Booking(db.Model):
     slot_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_slot.id"), index=True)
     resident_id: Mapped[int] = mapped_column(sa.ForeignKey("resident.id"), index=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_order.id"), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    status: Mapped[str] = mapped_column(sa.String(16), default=BookingStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (

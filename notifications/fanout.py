@@ -15,7 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from models import Broadcast, CommunityBinding, Delivery, OutboxMessage
+from models import Broadcast, CommunityBinding, Delivery, DeliveryStatus, OutboxMessage
 from models.base import utcnow
 from notifications import wechat_channel
 from notifications.inbox import deliver_to_inbox
@@ -106,7 +106,7 @@ def deliver_chunk(
             Delivery.resident_id.in_(resident_ids),
             Delivery.kind == payload["kind"],
             Delivery.event_key == message.event_key,
-            Delivery.status == "queued",
+            Delivery.status == DeliveryStatus.QUEUED,
             Delivery.attempts == 0,
         )
     ).all()
@@ -121,8 +121,10 @@ def reconcile(
     now = utcnow()
     stuck = db.session.execute(
         sa.update(Delivery)
-        .where(Delivery.status == "sending", Delivery.updated_at < now - interrupted_after)
-        .values(status="failed", updated_at=now)
+        .where(
+            Delivery.status == DeliveryStatus.SENDING, Delivery.updated_at < now - interrupted_after
+        )
+        .values(status=DeliveryStatus.FAILED, updated_at=now)
     ).rowcount
     db.session.commit()
     counts = {"interrupted": stuck, "requeued": 0, "missing": 0, "finished": 0}
@@ -144,7 +146,7 @@ def reconcile(
             db.session.scalars(
                 sa.select(Delivery.id).where(
                     Delivery.broadcast_id == broadcast.id,
-                    Delivery.status.in_(("queued", "sending")),
+                    Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING)),
                     Delivery.updated_at <= now - reconcile_after,
                 )
             )
@@ -159,7 +161,7 @@ def reconcile(
             pending = db.session.scalar(
                 sa.select(sa.func.count()).where(
                     Delivery.broadcast_id == broadcast.id,
-                    Delivery.status.in_(("queued", "sending")),
+                    Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING)),
                 )
             )
             if not pending:

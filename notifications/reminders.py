@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from models import Activity, ActivitySignup, OutboxMessage
+from models import Activity, ActivitySignup, ActivityStatus, OutboxMessage, SignupStatus
 from models.base import utcnow
 from service_hub.extensions import db
 from service_hub.outbox import commit_and_relay, record
@@ -22,10 +22,10 @@ def remind_upcoming_activities() -> int:
         sa.select(Activity, ActivitySignup.resident_id)
         .join(ActivitySignup, ActivitySignup.activity_id == Activity.id)
         .where(
-            Activity.status == "open",
+            Activity.status == ActivityStatus.OPEN,
             Activity.starts_at > now,
             Activity.starts_at <= now + HORIZON,
-            ActivitySignup.status == "active",
+            ActivitySignup.status == SignupStatus.ACTIVE,
         )
     ).all()
     wanted = {f"activity:{a.id}:reminder:{rid}": (a, rid) for a, rid in rows}

@@ -18,7 +18,14 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from models import Delivery, NotificationOptOut, Resident, RuntimeFlag, SubscriptionCredit
+from models import (
+    Delivery,
+    DeliveryStatus,
+    NotificationOptOut,
+    Resident,
+    RuntimeFlag,
+    SubscriptionCredit,
+)
 from models.base import utcnow
 from notifications.fields import FieldRefused, wechat_data
 from notifications.templates import MARKETING, get_kind
@@ -55,7 +62,7 @@ def plan(
             "payload": payload,
             "broadcast_id": broadcast_id,
             "urgency": get_kind(kind).urgency,
-            "status": "queued",
+            "status": DeliveryStatus.QUEUED,
             "attempts": 0,
             "created_at": now,
             "updated_at": now,
@@ -78,7 +85,7 @@ def send(delivery_ids: list[int]) -> dict[str, int]:
     for delivery_id in delivery_ids:
         status = _send_one(delivery_id)
         outcomes[status] = outcomes.get(status, 0) + 1
-        if status == "deferred":
+        if status == DeliveryStatus.DEFERRED:
             deferred.append(delivery_id)
     if deferred:
         delay = quiet_hours_end(utcnow()) - utcnow()
@@ -120,7 +127,7 @@ def _capped(resident_id: int, now: datetime) -> bool:
             sa.select(sa.func.count()).where(
                 Delivery.resident_id == resident_id,
                 Delivery.urgency == MARKETING,
-                Delivery.status.in_(("sent", "sending")),
+                Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.SENDING)),
                 Delivery.updated_at >= since,
             )
         )
@@ -170,7 +177,7 @@ def _decide(delivery_id: int) -> tuple[str, dict | None]:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if delivery is None or delivery.status not in ("queued", "deferred"):
+    if delivery is None or delivery.status not in (DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED):
         db.session.rollback()
         return (delivery.status if delivery else "missing"), None
     # One resident's deliveries are decided one at a time, so caps hold under concurrency.
@@ -178,7 +185,7 @@ def _decide(delivery_id: int) -> tuple[str, dict | None]:
         sa.select(Resident).where(Resident.id == delivery.resident_id).with_for_update()
     )
     kind, now = get_kind(delivery.kind), utcnow()
-    status, message = "sending", None
+    status, message = DeliveryStatus.SENDING, None
     opted_out = db.session.scalar(
         sa.select(
             sa.exists().where(
@@ -187,22 +194,22 @@ def _decide(delivery_id: int) -> tuple[str, dict | None]:
         )
     )
     if opted_out:
-        status = "opted_out"
+        status = DeliveryStatus.OPTED_OUT
     elif _daily_limit_active(now):
-        status = "blocked_daily_limit"
+        status = DeliveryStatus.BLOCKED_DAILY_LIMIT
     elif kind.urgency == MARKETING and in_quiet_hours(now):
-        status = "deferred"
+        status = DeliveryStatus.DEFERRED
     elif kind.urgency == MARKETING and _capped(resident.id, now):
-        status = "capped"
+        status = DeliveryStatus.CAPPED
     else:
         try:
             data = wechat_data(kind.wechat_fields(delivery.payload))
         except (FieldRefused, KeyError) as exc:
             log.warning("delivery %s: template fields refused: %s", delivery_id, exc)
-            status, delivery.errcode = "failed", 47003
+            status, delivery.errcode = DeliveryStatus.FAILED, 47003
         else:
             if _spend_credit(resident.id, kind.template_id, delivery.id) is None:
-                status = "skipped_no_credit"
+                status = DeliveryStatus.SKIPPED_NO_CREDIT
             else:
                 delivery.attempts += 1
                 message = {
@@ -220,7 +227,7 @@ def _finish(
     delivery_id: int, status: str, errcode: int | None = None, refund: bool = False
 ) -> None:
     values = {"status": status, "errcode": errcode, "updated_at": utcnow()}
-    if status == "sent":
+    if status == DeliveryStatus.SENT:
         values["sent_at"] = utcnow()
     if refund:
         _refund(delivery_id)
@@ -246,8 +253,8 @@ def _send_one(delivery_id: int) -> str:
         )
     except WeChatError as error:
         return _on_error(delivery_id, error)
-    _finish(delivery_id, "sent")
-    return "sent"
+    _finish(delivery_id, DeliveryStatus.SENT)
+    return DeliveryStatus.SENT
 
 
 def _on_error(delivery_id: int, error: WeChatError) -> str:
@@ -259,17 +266,19 @@ def _on_error(delivery_id: int, error: WeChatError) -> str:
             db.session.add(RuntimeFlag(name=DAILY_LIMIT_FLAG, until=until, reason="45009"))
         else:
             flag.until = until
-        _finish(delivery_id, "blocked_daily_limit", 45009, refund=True)
-        return "blocked_daily_limit"
+        _finish(delivery_id, DeliveryStatus.BLOCKED_DAILY_LIMIT, 45009, refund=True)
+        return DeliveryStatus.BLOCKED_DAILY_LIMIT
     attempts = db.session.scalar(sa.select(Delivery.attempts).where(Delivery.id == delivery_id))
     if error.transient and attempts < current_app.config["WECHAT_SEND_RETRIES"]:
-        _finish(delivery_id, "queued", error.errcode, refund=True)
+        _finish(delivery_id, DeliveryStatus.QUEUED, error.errcode, refund=True)
         job_queue().enqueue_in(
             "notifications", timedelta(seconds=5 * 2**attempts), send, [delivery_id]
         )
-        return "queued"
-    _finish(delivery_id, "failed", error.errcode, refund=error.errcode not in NO_REFUND)
-    return "failed"
+        return DeliveryStatus.QUEUED
+    _finish(
+        delivery_id, DeliveryStatus.FAILED, error.errcode, refund=error.errcode not in NO_REFUND
+    )
+    return DeliveryStatus.FAILED
 
 
 def next_local_midnight() -> datetime:

@@ -13,7 +13,15 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from models import Activity, ActivityCommunity, ActivitySignup, Community, CommunityBinding
+from models import (
+    Activity,
+    ActivityCommunity,
+    ActivitySignup,
+    ActivityStatus,
+    Community,
+    CommunityBinding,
+    SignupStatus,
+)
 from models.base import utcnow
 from service_hub.auth.regions import covers
 from service_hub.auth.tokens import Principal
@@ -112,7 +120,9 @@ def community_activities_query(community_id: int, include_past: bool = False) ->
     stmt = (
         sa.select(Activity)
         .join(ActivityCommunity, ActivityCommunity.activity_id == Activity.id)
-        .where(ActivityCommunity.community_id == community_id, Activity.status == "open")
+        .where(
+            ActivityCommunity.community_id == community_id, Activity.status == ActivityStatus.OPEN
+        )
         .order_by(Activity.starts_at, Activity.id)
     )
     if not include_past:
@@ -132,7 +142,7 @@ def _bound_to_activity(resident_id: int, activity_id: int) -> bool:
     )
 
 
-LIVE_SIGNUP = ("active", "attended")
+LIVE_SIGNUP = (SignupStatus.ACTIVE, SignupStatus.ATTENDED)
 
 
 def _recount(activity_id: int) -> None:
@@ -170,7 +180,10 @@ def sign_up(resident_id: int, activity_id: int) -> tuple[ActivitySignup, bool]:
             message_zh="仅限活动所在小区的居民报名",
         )
     now = utcnow()
-    if activity.status != "open" or not activity.signup_opens_at <= now < activity.signup_closes_at:
+    if (
+        activity.status != ActivityStatus.OPEN
+        or not activity.signup_opens_at <= now < activity.signup_closes_at
+    ):
         db.session.rollback()
         raise Conflict(
             "Sign-up is not open for this activity.",
@@ -186,7 +199,7 @@ def sign_up(resident_id: int, activity_id: int) -> tuple[ActivitySignup, bool]:
         db.session.rollback()
         raise Conflict("The activity is full.", code="activity_full", message_zh="名额已满")
     if existing is not None:
-        existing.status = "active"
+        existing.status = SignupStatus.ACTIVE
         signup = existing
     else:
         signup = ActivitySignup(activity_id=activity_id, resident_id=resident_id)
@@ -207,9 +220,9 @@ def cancel_signup(resident_id: int, activity_id: int) -> None:
         .where(
             ActivitySignup.activity_id == activity_id,
             ActivitySignup.resident_id == resident_id,
-            ActivitySignup.status == "active",
+            ActivitySignup.status == SignupStatus.ACTIVE,
         )
-        .values(status="cancelled", updated_at=utcnow())
+        .values(status=SignupStatus.CANCELLED, updated_at=utcnow())
     )
     _recount(activity_id)
     db.session.commit()
@@ -238,9 +251,9 @@ def mark_attendance(principal: Principal, activity_id: int, resident_ids: list[i
             .where(
                 ActivitySignup.activity_id == activity_id,
                 ActivitySignup.resident_id.in_(wanted),
-                ActivitySignup.status == "active",
+                ActivitySignup.status == SignupStatus.ACTIVE,
             )
-            .values(status="attended", updated_at=utcnow())
+            .values(status=SignupStatus.ATTENDED, updated_at=utcnow())
             .returning(ActivitySignup.resident_id)
         )
     )
@@ -250,7 +263,7 @@ def mark_attendance(principal: Principal, activity_id: int, resident_ids: list[i
                 sa.select(ActivitySignup.resident_id).where(
                     ActivitySignup.activity_id == activity_id,
                     ActivitySignup.resident_id.in_(wanted),
-                    ActivitySignup.status == "attended",
+                    ActivitySignup.status == SignupStatus.ATTENDED,
                 )
             )
         )

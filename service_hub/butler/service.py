@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from models import ButlerBinding, ButlerCode, Engineer, Resident
+from models import BindingStatus, ButlerBinding, ButlerCode, Engineer, Resident
 from models.base import utcnow
 from service_hub.errors import AppError, Conflict, NotFound, Unauthorized
 from service_hub.extensions import db
@@ -156,7 +156,7 @@ def active_binding(resident_id: int) -> ButlerBinding | None:
     """The resident's active butler binding, if any."""
     return db.session.scalar(
         sa.select(ButlerBinding).where(
-            ButlerBinding.resident_id == resident_id, ButlerBinding.status == "active"
+            ButlerBinding.resident_id == resident_id, ButlerBinding.status == BindingStatus.ACTIVE
         )
     )
 
@@ -228,7 +228,11 @@ def _bind_once(resident_id: int, scene: str) -> BindResult:
     replaced = None
     if current is not None:
         replaced = current.engineer_id
-        current.status, current.end_reason, current.ended_at = "ended", END_REPLACED, now
+        current.status, current.end_reason, current.ended_at = (
+            BindingStatus.ENDED,
+            END_REPLACED,
+            now,
+        )
         db.session.flush()  # end the old row before the new one meets the unique index
     binding = ButlerBinding(
         resident_id=resident_id, engineer_id=engineer_id, code_id=code_id, created_at=now
@@ -263,7 +267,9 @@ def my_butler(resident_id: int) -> tuple[ButlerBinding, Engineer]:
     row = db.session.execute(
         sa.select(ButlerBinding, Engineer)
         .join(Engineer, Engineer.id == ButlerBinding.engineer_id)
-        .where(ButlerBinding.resident_id == resident_id, ButlerBinding.status == "active")
+        .where(
+            ButlerBinding.resident_id == resident_id, ButlerBinding.status == BindingStatus.ACTIVE
+        )
     ).first()
     if row is None:
         raise NotFound("You have no butler.", code="no_butler", message_zh="您还没有绑定管家")
@@ -274,8 +280,10 @@ def unbind(resident_id: int) -> bool:
     """End the resident's binding; harmless when there is none. Returns whether one ended."""
     ended = db.session.execute(
         sa.update(ButlerBinding)
-        .where(ButlerBinding.resident_id == resident_id, ButlerBinding.status == "active")
-        .values(status="ended", end_reason=END_UNBOUND, ended_at=utcnow())
+        .where(
+            ButlerBinding.resident_id == resident_id, ButlerBinding.status == BindingStatus.ACTIVE
+        )
+        .values(status=BindingStatus.ENDED, end_reason=END_UNBOUND, ended_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models import Activity, ActivityCommunity, Engineer, EngineerCommunity, ServiceType, Visit
+from models import (
+    Activity,
+    ActivityCommunity,
+    ActivityStatus,
+    Engineer,
+    EngineerCommunity,
+    ServiceType,
+    Visit,
+    VisitStatus,
+)
 from models.base import utcnow
 from service_hub.communities.service import get_community
 from service_hub.coupons.service import HOME_LIMIT, claimable
@@ -28,7 +37,7 @@ def community_home(community_id: int) -> dict:
         sa.select(Visit)
         .where(
             Visit.community_id == community_id,
-            Visit.status == "scheduled",
+            Visit.status == VisitStatus.SCHEDULED,
             Visit.ends_at >= utcnow(),
         )
         .order_by(Visit.starts_at)
@@ -42,7 +51,7 @@ def community_home(community_id: int) -> dict:
         .join(ActivityCommunity, ActivityCommunity.activity_id == Activity.id)
         .where(
             ActivityCommunity.community_id == community_id,
-            Activity.status == "open",
+            Activity.status == ActivityStatus.OPEN,
             Activity.ends_at > utcnow(),
         )
         .order_by(Activity.starts_at, Activity.id)

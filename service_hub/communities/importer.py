@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
-from models import Community
+from models import Community, CommunityStatus
 from models.base import UTCDateTime, utcnow
 from service_hub.auth.regions import place_in_region
 from service_hub.errors import AppError, InvalidInput
@@ -43,7 +43,7 @@ COLUMNS = (
     "status",
 )
 TIERS = ("A", "B", "C", "D")
-STATUSES = ("active", "inactive")
+STATUSES = tuple(s.value for s in CommunityStatus)
 BATCH_SIZE = 2000  # 14 parameters a row on SQLite: under its limit of 32,766
 REJECTED_LIST_CAP = 1000
 _TEXT_LIMITS = {

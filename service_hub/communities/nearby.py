@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from geopy.distance import great_circle
 from geopy.point import Point
 
-from models import Community
+from models import Community, CommunityStatus
 from service_hub.extensions import db
 from service_hub.geo import bounding_box, cells_covering
 
@@ -54,7 +54,7 @@ def find_nearby(lat: float, lng: float, radius_km: float, limit: int) -> dict:
     radius_m = radius_km * 1000
     candidates = db.session.execute(
         sa.select(Community.id, Community.lat, Community.lng).where(
-            *_search_area(lat, lng, radius_km), Community.status == "active"
+            *_search_area(lat, lng, radius_km), Community.status == CommunityStatus.ACTIVE
         )
     ).all()
     inside = sorted(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models import Coupon, CouponCampaign, ServiceType
+from models import CampaignStatus, Coupon, CouponCampaign, CouponStatus, ServiceType
 from models.base import utcnow
 from service_hub.auth.tokens import Principal
 from service_hub.coupons import targeting
@@ -23,9 +23,12 @@ from service_hub.extensions import db
 
 # action → (statuses it may start from, status it leads to)
 TRANSITIONS = {
-    "activate": ({"draft", "paused"}, "active"),
-    "pause": ({"active"}, "paused"),
-    "end": ({"draft", "active", "paused"}, "ended"),
+    "activate": ({CampaignStatus.DRAFT, CampaignStatus.PAUSED}, CampaignStatus.ACTIVE),
+    "pause": ({CampaignStatus.ACTIVE}, CampaignStatus.PAUSED),
+    "end": (
+        {CampaignStatus.DRAFT, CampaignStatus.ACTIVE, CampaignStatus.PAUSED},
+        CampaignStatus.ENDED,
+    ),
 }
 
 
@@ -73,7 +76,7 @@ def create_campaign(principal: Principal, fields: dict) -> CouponCampaign:
         **fields,
         service_type_ids=sorted(wanted),
         region_scope=scope_of(principal),
-        status="draft",
+        status=CampaignStatus.DRAFT,
         created_by=principal.id,
     )
     db.session.add(campaign)
@@ -114,10 +117,13 @@ def coupon_counts(campaign_id: int) -> dict[str, int]:
     """Issued coupons of a campaign by state; expiry is decided by the clock now."""
     now = utcnow()
     state = sa.case(
-        (sa.and_(Coupon.status == "available", Coupon.valid_until <= now), "expired"),
+        (
+            sa.and_(Coupon.status == CouponStatus.AVAILABLE, Coupon.valid_until <= now),
+            CouponStatus.EXPIRED.value,
+        ),
         else_=Coupon.status,
     )
-    counts = dict.fromkeys(("available", "reserved", "spent", "expired"), 0)
+    counts = dict.fromkeys((s.value for s in CouponStatus), 0)
     for name, n in db.session.execute(
         sa.select(state, sa.func.count()).where(Coupon.campaign_id == campaign_id).group_by(state)
     ):

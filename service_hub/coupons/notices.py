@@ -15,7 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from models import Coupon, CouponCampaign
+from models import Coupon, CouponCampaign, CouponStatus
 from models.base import utcnow
 from service_hub.extensions import db
 from service_hub.outbox import commit_and_relay, record
@@ -55,7 +55,7 @@ def remind_expiring_coupons() -> int:
     due = (
         sa.select(Coupon.id)
         .where(
-            Coupon.status == "available",
+            Coupon.status == CouponStatus.AVAILABLE,
             Coupon.expiry_notified_at.is_(None),
             Coupon.valid_until > now,
             Coupon.valid_until <= horizon,

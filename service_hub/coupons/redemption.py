@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models import Coupon, CouponCampaign, ServiceOrder, ServiceType
+from models import Coupon, CouponCampaign, CouponStatus, ServiceOrder, ServiceType
 from models.base import utcnow
 from service_hub.errors import AppError, Conflict
 from service_hub.extensions import db
@@ -61,8 +61,17 @@ def reserve_for_order(coupon_id: int, order: ServiceOrder, service_type: Service
     discount = discount_cents(campaign, price)
     reserved = db.session.execute(
         sa.update(Coupon)
-        .where(Coupon.id == coupon_id, Coupon.status == "available", Coupon.order_id.is_(None))
-        .values(status="reserved", order_id=order.id, discount_cents=discount, reserved_at=now)
+        .where(
+            Coupon.id == coupon_id,
+            Coupon.status == CouponStatus.AVAILABLE,
+            Coupon.order_id.is_(None),
+        )
+        .values(
+            status=CouponStatus.RESERVED,
+            order_id=order.id,
+            discount_cents=discount,
+            reserved_at=now,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if not reserved:
@@ -81,8 +90,8 @@ def release_for_order(order_id: int) -> int:
     can be used; its validity does not restart). Returns how many were released."""
     return db.session.execute(
         sa.update(Coupon)
-        .where(Coupon.order_id == order_id, Coupon.status == "reserved")
-        .values(status="available", order_id=None, discount_cents=None, reserved_at=None)
+        .where(Coupon.order_id == order_id, Coupon.status == CouponStatus.RESERVED)
+        .values(status=CouponStatus.AVAILABLE, order_id=None, discount_cents=None, reserved_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
 
@@ -91,7 +100,7 @@ def spend_for_order(order_id: int) -> int:
     """The order was completed: its reserved coupon is spent. Returns how many were spent."""
     return db.session.execute(
         sa.update(Coupon)
-        .where(Coupon.order_id == order_id, Coupon.status == "reserved")
-        .values(status="spent", spent_at=utcnow())
+        .where(Coupon.order_id == order_id, Coupon.status == CouponStatus.RESERVED)
+        .values(status=CouponStatus.SPENT, spent_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import (
     ActivityCommunity,
+    CampaignStatus,
     CommunityBinding,
     Coupon,
     CouponCampaign,
@@ -56,7 +57,7 @@ def grant_participation_rewards(
         .where(
             CouponRewardRule.event == event,
             CouponRewardRule.active.is_(True),
-            CouponCampaign.status == "active",
+            CouponCampaign.status == CampaignStatus.ACTIVE,
         )
         # One order of locks for every grant, so two events never wait on each other.
         .order_by(CouponCampaign.id)

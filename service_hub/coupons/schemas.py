@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from models.coupon import CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES, DISCOUNT_KINDS, REWARD_EVENTS
+from models.coupon import (
+    CAMPAIGN_CHANNELS,
+    CAMPAIGN_STATUSES,
+    DISCOUNT_KINDS,
+    REWARD_EVENTS,
+)
 from service_hub.coupons.campaigns import coupon_counts
 from service_hub.coupons.service import coupon_state
 from service_hub.pagination import PageArgsSchema

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from models import Coupon, CouponCampaign, Resident
+from models import CampaignStatus, Coupon, CouponCampaign, CouponStatus, Resident
 from models.base import utcnow
 from service_hub.auth.regions import require_region
 from service_hub.auth.tokens import Principal
@@ -37,15 +37,15 @@ HOME_LIMIT = 10  # claimable coupons shown on a community's home
 
 def coupon_state(coupon: Coupon) -> str:
     """available, reserved, spent, or expired: expiry is decided by the clock now."""
-    if coupon.status == "available" and coupon.valid_until <= utcnow():
-        return "expired"
+    if coupon.status == CouponStatus.AVAILABLE and coupon.valid_until <= utcnow():
+        return CouponStatus.EXPIRED
     return coupon.status
 
 
 def is_open(campaign: CouponCampaign, now: datetime) -> bool:
     """Whether coupons of this campaign can be issued at this moment."""
     return (
-        campaign.status == "active"
+        campaign.status == CampaignStatus.ACTIVE
         and campaign.starts_at <= now
         and (campaign.ends_at is None or now < campaign.ends_at)
         and (campaign.valid_until is None or now < campaign.valid_until)
@@ -56,7 +56,7 @@ def _open_conditions(now: datetime) -> list:
     """is_open() and stock left, as SQL."""
     c = CouponCampaign
     return [
-        c.status == "active",
+        c.status == CampaignStatus.ACTIVE,
         c.starts_at <= now,
         sa.or_(c.ends_at.is_(None), c.ends_at > now),
         sa.or_(c.valid_until.is_(None), c.valid_until > now),
@@ -229,7 +229,7 @@ def issue(
         sa.update(CouponCampaign)
         .where(
             CouponCampaign.id == campaign.id,
-            CouponCampaign.status == "active",
+            CouponCampaign.status == CampaignStatus.ACTIVE,
             CouponCampaign.issued < CouponCampaign.total_stock,
         )
         .values(issued=CouponCampaign.issued + 1)
@@ -257,7 +257,7 @@ def issue(
         source=source,
         grant_key=grant_key,
         idempotency_fingerprint=request_fingerprint,
-        status="available",
+        status=CouponStatus.AVAILABLE,
         valid_from=valid_from,
         valid_until=valid_until,
         created_at=now,
@@ -350,10 +350,12 @@ def my_coupons_query(resident_id: int, state: str = "all") -> sa.Select:
     )
     if state == "usable":
         stmt = stmt.where(
-            Coupon.status == "available", Coupon.valid_from <= now, Coupon.valid_until > now
+            Coupon.status == CouponStatus.AVAILABLE,
+            Coupon.valid_from <= now,
+            Coupon.valid_until > now,
         )
-    elif state == "expired":
-        stmt = stmt.where(Coupon.status == "available", Coupon.valid_until <= now)
+    elif state == CouponStatus.EXPIRED:
+        stmt = stmt.where(Coupon.status == CouponStatus.AVAILABLE, Coupon.valid_until <= now)
     elif state != "all":
         stmt = stmt.where(Coupon.status == state)
     return stmt

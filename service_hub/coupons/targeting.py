@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from geopy.point import Point
 
-from models import Community, CommunityBinding, CommunityMonthKpi, Resident
+from models import Community, CommunityBinding, CommunityMonthKpi, CommunityStatus, Resident
 from models.base import utcnow
 from service_hub.auth.regions import place_in_region
 from service_hub.communities.nearby import distance_m
@@ -128,7 +128,9 @@ def _in_named_region(entry: dict, place: Place) -> bool:
 
 def reaches(targeting: dict, region_scope: str | None, place: Place) -> bool:
     """Whether a campaign with these rules reaches this community."""
-    if place.status != "active" or not place_in_region(region_scope, place.province, place.city):
+    if place.status != CommunityStatus.ACTIVE or not place_in_region(
+        region_scope, place.province, place.city
+    ):
         return False
     if targeting.get("tiers") and place.tier not in targeting["tiers"]:
         return False
@@ -157,7 +159,7 @@ def _reach_conditions(targeting: dict, region_scope: str | None) -> list:
     """WHERE conditions on Community (joined to last month's KPI row) for every rule but the
     exact radius, which the bounding box only approximates."""
     orders = sa.func.coalesce(CommunityMonthKpi.orders_created, 0)
-    conditions: list = [Community.status == "active"]
+    conditions: list = [Community.status == CommunityStatus.ACTIVE]
     if region_scope:
         conditions.append(
             sa.or_(Community.province == region_scope, Community.city == region_scope)

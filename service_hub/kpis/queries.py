@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models import Community, CommunityMonthKpi
+from models import Community, CommunityMonthKpi, CommunityStatus
 from service_hub.auth.regions import region_clause
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
@@ -81,7 +81,7 @@ def table_query(
             YearAgo,
             sa.and_(YearAgo.community_id == Community.id, YearAgo.month == shift_month(month, -12)),
         )
-        .where(Community.status == "active", region_clause(principal))
+        .where(Community.status == CommunityStatus.ACTIVE, region_clause(principal))
     )
     if region:
         stmt = stmt.where(

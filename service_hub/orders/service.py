@@ -14,10 +14,12 @@ from models import (
     Community,
     DispatchOffer,
     Engineer,
+    OfferStatus,
     Resident,
     ServiceOrder,
     ServiceType,
     Visit,
+    VisitStatus,
 )
 from models import order_lifecycle as lifecycle
 from models.base import utcnow
@@ -216,7 +218,7 @@ def perform(
 def on_cancelled(order: ServiceOrder) -> None:
     """A cancelled order's visit is off, a slot it booked is free, its coupon is released."""
     db.session.execute(
-        sa.update(Visit).where(Visit.order_id == order.id).values(status="cancelled")
+        sa.update(Visit).where(Visit.order_id == order.id).values(status=VisitStatus.CANCELLED)
     )
     release_booking(order)
     release_for_order(order.id)  # coupons: a reserved coupon is available again
@@ -248,7 +250,7 @@ def open_offers_query(engineer_id: int) -> sa.Select:
         sa.select(DispatchOffer)
         .where(
             DispatchOffer.engineer_id == engineer_id,
-            DispatchOffer.status == "pending",
+            DispatchOffer.status == OfferStatus.PENDING,
             DispatchOffer.expires_at > utcnow(),
         )
         .order_by(DispatchOffer.expires_at)

@@ -11,7 +11,16 @@ import logging
 
 import sqlalchemy as sa
 
-from models import Answer, Community, Engineer, EngineerCommunity, Question, Resident, StaffUser
+from models import (
+    Answer,
+    Community,
+    Engineer,
+    EngineerCommunity,
+    ModerationStatus,
+    Question,
+    Resident,
+    StaffUser,
+)
 from models.base import utcnow
 from service_hub.auth.regions import region_clause, require_region
 from service_hub.auth.tokens import Principal
@@ -28,7 +37,7 @@ log = logging.getLogger(__name__)
 MAX_PHOTOS = 9
 # Answers embedded in each question of a list; the rest are on GET /questions/{id}/answers.
 ANSWERS_SHOWN = 5
-_STATUS_FOR_VERDICT = {"pass": "visible", "review": "held"}
+_STATUS_FOR_VERDICT = {"pass": ModerationStatus.VISIBLE, "review": ModerationStatus.HELD}
 HELD_COLUMNS = (
     "kind", "id", "community_id", "question_id", "text", "photos",
     "resident_id", "staff_user_id", "created_at",
@@ -126,9 +135,11 @@ def questions_page(
     Three queries whatever the page size: the count, the questions, their answers.
     """
     get_community(community_id)
-    shown = Question.status == "visible"
+    shown = Question.status == ModerationStatus.VISIBLE
     if viewer_resident_id is not None:
-        own_held = sa.and_(Question.status == "held", Question.resident_id == viewer_resident_id)
+        own_held = sa.and_(
+            Question.status == ModerationStatus.HELD, Question.resident_id == viewer_resident_id
+        )
         shown = sa.or_(shown, own_held)
     stmt = (
         sa.select(Question, Resident.nickname)
@@ -156,7 +167,7 @@ def _first_answers(question_ids: list[int]) -> dict[int, list[dict]]:
             .over(partition_by=Answer.question_id, order_by=(Answer.created_at, Answer.id))
             .label("n"),
         )
-        .where(Answer.question_id.in_(question_ids), Answer.status == "visible")
+        .where(Answer.question_id.in_(question_ids), Answer.status == ModerationStatus.VISIBLE)
         .subquery()
     )
     stmt = (
@@ -173,11 +184,11 @@ def _first_answers(question_ids: list[int]) -> dict[int, list[dict]]:
 
 def answers_page(question_id: int, page: int, page_size: int) -> dict:
     """All visible answers of a visible question, oldest first."""
-    if get_question(question_id).status != "visible":
+    if get_question(question_id).status != ModerationStatus.VISIBLE:
         raise _question_not_found(question_id)  # hidden from the public, as in the lists
     stmt = (
         _answers_select()
-        .where(Answer.question_id == question_id, Answer.status == "visible")
+        .where(Answer.question_id == question_id, Answer.status == ModerationStatus.VISIBLE)
         .order_by(Answer.created_at, Answer.id)
     )
     return paginate(stmt, page, page_size, _answer_item)
@@ -188,7 +199,9 @@ def recent_questions(community_id: int, limit: int = 5) -> list[Question]:
     return list(
         db.session.scalars(
             sa.select(Question)
-            .where(Question.community_id == community_id, Question.status == "visible")
+            .where(
+                Question.community_id == community_id, Question.status == ModerationStatus.VISIBLE
+            )
             .order_by(Question.created_at.desc(), Question.id.desc())
             .limit(limit)
         )
@@ -226,7 +239,7 @@ def _bump_answer_count(question_id: int, delta: int, only_visible: bool = False)
         .values(answer_count=Question.answer_count + delta)
     )
     if only_visible:
-        stmt = stmt.where(Question.status == "visible")
+        stmt = stmt.where(Question.status == ModerationStatus.VISIBLE)
     return db.session.execute(stmt).rowcount == 1
 
 
@@ -242,7 +255,7 @@ def answer_question(principal: Principal, question_id: int, text: str, photos: l
     """Answer a visible question; the answer is moderated like a question."""
     photos = validate_photo_urls(photos, max_count=MAX_PHOTOS)
     question = get_question(question_id)
-    if question.status != "visible":
+    if question.status != ModerationStatus.VISIBLE:
         raise _question_not_visible(question_id)
     check_may_answer(principal, question.community_id)
     _end_read()
@@ -258,7 +271,9 @@ def answer_question(principal: Principal, question_id: int, text: str, photos: l
     )
     db.session.add(answer)
     # Counted in the same transaction, and only while the question is still public.
-    if status == "visible" and not _bump_answer_count(question_id, 1, only_visible=True):
+    if status == ModerationStatus.VISIBLE and not _bump_answer_count(
+        question_id, 1, only_visible=True
+    ):
         db.session.rollback()
         raise _question_not_visible(question_id)
     db.session.commit()
@@ -282,7 +297,7 @@ def held_page(principal: Principal, page: int, page_size: int) -> dict:
             Question.created_at,
         )
         .join(Community, Community.id == Question.community_id)
-        .where(Question.status == "held", region_clause(principal))
+        .where(Question.status == ModerationStatus.HELD, region_clause(principal))
     )
     answers = (
         sa.select(
@@ -298,7 +313,7 @@ def held_page(principal: Principal, page: int, page_size: int) -> dict:
         )
         .join(Question, Question.id == Answer.question_id)
         .join(Community, Community.id == Question.community_id)
-        .where(Answer.status == "held", region_clause(principal))
+        .where(Answer.status == ModerationStatus.HELD, region_clause(principal))
     )
     held = sa.union_all(questions, answers).subquery()
     stmt = sa.select(held).order_by(held.c.created_at, held.c.kind, held.c.id)
@@ -332,12 +347,12 @@ def decide(
         sa.select(Question.community_id).where(Question.id == question_id)
     )
     require_region(principal, community_id)
-    target = "visible" if decision == "approve" else "rejected"
+    target = ModerationStatus.VISIBLE if decision == "approve" else ModerationStatus.REJECTED
     before = item.status
     if before == target:
         db.session.rollback()
         return {"kind": kind, "id": item_id, "status": target, "reason": reason, "changed": False}
-    if decision == "approve" and before != "held":
+    if decision == "approve" and before != ModerationStatus.HELD:
         db.session.rollback()
         raise Conflict(
             f"The {kind} was rejected; it cannot be approved.",
@@ -346,8 +361,8 @@ def decide(
         )
     item.status = target
     item.moderated_by, item.moderated_at, item.moderation_reason = principal.id, utcnow(), reason
-    if kind == "answer" and "visible" in (before, target):
-        _bump_answer_count(question_id, 1 if target == "visible" else -1)
+    if kind == "answer" and ModerationStatus.VISIBLE in (before, target):
+        _bump_answer_count(question_id, 1 if target == ModerationStatus.VISIBLE else -1)
     db.session.commit()
     log.info("%s %s %s by staff %s: %s", kind, item_id, target, principal.id, reason or "-")
     return {"kind": kind, "id": item_id, "status": target, "reason": reason, "changed": True}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from models import Community, FollowUp, ServiceOrder
+from models import Community, FollowUp, FollowUpStatus, ServiceOrder
 from models.base import utcnow
 from service_hub.auth.regions import region_clause, require_region
 from service_hub.auth.tokens import Principal
@@ -24,7 +24,7 @@ def open_follow_up(kind: str, order: ServiceOrder, summary: str) -> None:
                 "community_id": order.community_id,
                 "engineer_id": order.engineer_id,
                 "summary": summary[:500],
-                "status": "open",
+                "status": FollowUpStatus.OPEN,
                 "created_at": utcnow(),
             }
         ],
@@ -49,9 +49,9 @@ def close(principal: Principal, follow_up_id: int, note: str) -> FollowUp:
     if follow_up is None:
         raise NotFound(f"No follow-up {follow_up_id}.", code="follow_up_not_found")
     require_region(principal, follow_up.community_id)
-    if follow_up.status == "closed":
+    if follow_up.status == FollowUpStatus.CLOSED:
         raise Conflict("This follow-up is closed already.", code="follow_up_closed")
-    follow_up.status, follow_up.note = "closed", note
+    follow_up.status, follow_up.note = FollowUpStatus.CLOSED, note
     follow_up.closed_by, follow_up.closed_at = principal.id, utcnow()
     db.session.commit()
     return follow_up

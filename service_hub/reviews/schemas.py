@@ -2,6 +2,7 @@
 
 import marshmallow as ma
 
+from models import FollowUpStatus, ReviewStatus
 from service_hub.pagination import PageArgsSchema
 from service_hub.timefmt import LocalDateTime
 
@@ -36,7 +37,7 @@ class ReviewSchema(ma.Schema):
     rating = ma.fields.Integer()
     text = ma.fields.String()
     photos = ma.fields.List(ma.fields.String())
-    status = ma.fields.String(metadata={"enum": ["visible", "held", "hidden"]})
+    status = ma.fields.String(metadata={"enum": [s.value for s in ReviewStatus]})
     created_at = LocalDateTime()
     edited_at = LocalDateTime(allow_none=True)
     reply_text = ma.fields.String(allow_none=True)
@@ -62,7 +63,8 @@ class LikeSchema(ma.Schema):
 
 class FollowUpArgs(PageArgsSchema):
     status = ma.fields.String(
-        load_default="open", validate=ma.validate.OneOf(["open", "closed", "all"])
+        load_default=FollowUpStatus.OPEN.value,
+        validate=ma.validate.OneOf([*(s.value for s in FollowUpStatus), "all"]),
     )
 
 

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.standing import request_recompute
-from models import EngineerLike, OrderStatus, Resident, Review, ServiceOrder
+from models import EngineerLike, OrderStatus, Resident, Review, ReviewStatus, ServiceOrder
 from models.base import utcnow
 from models.order_lifecycle import illegal_transition, lock_order
 from service_hub.auth.regions import require_region
@@ -67,7 +67,7 @@ def create_review(
         rating=rating,
         text=text,
         photos=photos,
-        status="visible" if verdict == "pass" else "held",
+        status=ReviewStatus.VISIBLE if verdict == "pass" else ReviewStatus.HELD,
         created_at=utcnow(),
     )
     db.session.add(review)
@@ -116,7 +116,7 @@ def edit_review(resident_id: int, review_id: int, changes: dict) -> Review:
             code="edit_window_closed",
             message_zh="评价已超过可修改时间",
         )
-    if review.status == "hidden":
+    if review.status == ReviewStatus.HIDDEN:
         raise Conflict("A hidden review cannot be edited.", code="review_hidden")
     photos = validate_photo_urls(changes["photos"]) if "photos" in changes else None
     verdict = _moderate(resident_id, changes["text"]) if "text" in changes else None
@@ -131,7 +131,7 @@ def edit_review(resident_id: int, review_id: int, changes: dict) -> Review:
         review.rating = changes["rating"]
     if "text" in changes:
         review.text = changes["text"]
-        review.status = "visible" if verdict == "pass" else "held"
+        review.status = ReviewStatus.VISIBLE if verdict == "pass" else ReviewStatus.HELD
     if photos is not None:
         review.photos = photos
     review.edited_at = utcnow()
@@ -160,10 +160,10 @@ def set_visibility(
     if decision == "hide":
         if not (reason or "").strip():
             raise InvalidInput("Say why the review is hidden.", fields={"reason": ["required"]})
-        review.status = "hidden"
+        review.status = ReviewStatus.HIDDEN
         review.hidden_by, review.hidden_at, review.hidden_reason = principal.id, utcnow(), reason
     else:
-        review.status = "visible"
+        review.status = ReviewStatus.VISIBLE
     request_recompute(review.engineer_id, [review.community_id])
     commit_and_relay()
     return review
@@ -173,7 +173,7 @@ def engineer_reviews_query(engineer_id: int) -> sa.Select:
     """An engineer's visible reviews, newest first."""
     return (
         sa.select(Review)
-        .where(Review.engineer_id == engineer_id, Review.status == "visible")
+        .where(Review.engineer_id == engineer_id, Review.status == ReviewStatus.VISIBLE)
         .order_by(Review.created_at.desc(), Review.id.desc())
     )
 

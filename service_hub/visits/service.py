@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import (
     Booking,
+    BookingStatus,
     Community,
     Engineer,
     EngineerCommunity,
@@ -26,6 +27,7 @@ from models import (
     ServiceType,
     Visit,
     VisitSlot,
+    VisitStatus,
 )
 from models.base import utcnow
 from models.order_lifecycle import Actor, apply, create
@@ -188,7 +190,7 @@ def upcoming_visits_query(community_id: int) -> sa.Select:
         sa.select(Visit)
         .where(
             Visit.community_id == community_id,
-            Visit.status == "scheduled",
+            Visit.status == VisitStatus.SCHEDULED,
             Visit.ends_at > utcnow(),
         )
         .order_by(Visit.starts_at, Visit.id)
@@ -243,7 +245,7 @@ def _active_booking(resident_id: int, visit_id: int) -> Booking | None:
         .where(
             Booking.visit_id == visit_id,
             Booking.resident_id == resident_id,
-            Booking.status == "active",
+            Booking.status == BookingStatus.ACTIVE,
         )
         .execution_options(populate_existing=True)
     )
@@ -254,7 +256,7 @@ def _recount_slot(slot_id: int) -> None:
     live = (
         sa.select(sa.func.count())
         .select_from(Booking)
-        .where(Booking.slot_id == slot_id, Booking.status == "active")
+        .where(Booking.slot_id == slot_id, Booking.status == BookingStatus.ACTIVE)
         .scalar_subquery()
     )
     db.session.execute(sa.update(VisitSlot).where(VisitSlot.id == slot_id).values(booked=live))
@@ -291,7 +293,7 @@ def book(
     if existing is not None:
         db.session.rollback()
         return existing, False
-    if visit.status != "scheduled" or slot.starts_at <= utcnow():
+    if visit.status != VisitStatus.SCHEDULED or slot.starts_at <= utcnow():
         db.session.rollback()
         raise Conflict(
             "This slot can no longer be booked.", code="slot_closed", message_zh="该时段已不可预约"
@@ -301,7 +303,7 @@ def book(
     live = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Booking)
-        .where(Booking.slot_id == slot_id, Booking.status == "active")
+        .where(Booking.slot_id == slot_id, Booking.status == BookingStatus.ACTIVE)
     )
     if live >= slot.capacity:
         db.session.rollback()
@@ -347,12 +349,14 @@ def book(
 def release_booking(order: ServiceOrder) -> None:
     """The order behind a booking was cancelled: free its slot (caller commits)."""
     booking = db.session.scalar(
-        sa.select(Booking).where(Booking.order_id == order.id, Booking.status == "active")
+        sa.select(Booking).where(
+            Booking.order_id == order.id, Booking.status == BookingStatus.ACTIVE
+        )
     )
     if booking is None:
         return
     lock_row(Visit, booking.visit_id)
-    booking.status = "cancelled"
+    booking.status = BookingStatus.CANCELLED
     db.session.flush()
     _recount_slot(booking.slot_id)
 
@@ -364,7 +368,7 @@ def my_booking_order(resident_id: int, visit_id: int) -> int:
         sa.select(Booking.order_id).where(
             Booking.visit_id == visit_id,
             Booking.resident_id == resident_id,
-            Booking.status == "active",
+            Booking.status == BookingStatus.ACTIVE,
         )
     )
     if order_id is None:
