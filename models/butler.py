@@ -52,8 +52,8 @@ class ButlerBinding(db.Model):
             "uq_butler_binding_active_resident",
             "resident_id",
             unique=True,
-            postgresql_where=sa.text("status = 'active'"),
-            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text(f"status = '{BindingStatus.ACTIVE}'"),
+            sqlite_where=sa.text(f"status = '{BindingStatus.ACTIVE}'"),
         ),
     )
 

@@ -60,8 +60,8 @@ class Question(db.Model):
         sa.Index(
             "ix_question_held",
             "created_at",
-            postgresql_where=sa.text("status = 'held'"),
-            sqlite_where=sa.text("status = 'held'"),
+            postgresql_where=sa.text(f"status = '{ModerationStatus.HELD}'"),
+            sqlite_where=sa.text(f"status = '{ModerationStatus.HELD}'"),
         ),
     )
 
@@ -87,8 +87,8 @@ class Answer(db.Model):
         sa.Index(
             "ix_answer_held",
             "created_at",
-            postgresql_where=sa.text("status = 'held'"),
-            sqlite_where=sa.text("status = 'held'"),
+            postgresql_where=sa.text(f"status = '{ModerationStatus.HELD}'"),
+            sqlite_where=sa.text(f"status = '{ModerationStatus.HELD}'"),
         ),
     )
 

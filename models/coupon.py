@@ -137,8 +137,9 @@ class Coupon(db.Model):
         sa.UniqueConstraint("campaign_id", "resident_id", "grant_key"),
         sa.CheckConstraint("seq >= 1", name="seq_positive"),
         sa.CheckConstraint(
-            "(status = 'available' AND order_id IS NULL) OR "
-            "(status IN ('reserved', 'spent') AND order_id IS NOT NULL)",
+            f"(status = '{CouponStatus.AVAILABLE}' AND order_id IS NULL) OR "
+            f"(status IN ('{CouponStatus.RESERVED}', '{CouponStatus.SPENT}')"
+            " AND order_id IS NOT NULL)",
             name="order_matches_status",
         ),
         sa.Index("ix_coupon_resident_created", "resident_id", "created_at"),

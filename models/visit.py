@@ -84,7 +84,7 @@ class Booking(db.Model):
             "visit_id",
             "resident_id",
             unique=True,
-            sqlite_where=sa.text("status = 'active'"),
-            postgresql_where=sa.text("status = 'active'"),
+            sqlite_where=sa.text(f"status = '{BookingStatus.ACTIVE}'"),
+            postgresql_where=sa.text(f"status = '{BookingStatus.ACTIVE}'"),
         ),
     )
