@@ -29,8 +29,8 @@ from models import (  # noqa: E402
     InboxNotification,
 )
 from notifications import fanout  # noqa: E402
-from service_hub import outbox  # noqa: E402
-from service_hub.extensions import db  # noqa: E402
+from service_hub.plumbing import outbox  # noqa: E402
+from service_hub.plumbing.extensions import db  # noqa: E402
 from tests import factories as f  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def announce(app, community_id: int, key: str) -> float:
     started = time.perf_counter()
     with app.app_context():
         outbox.record(
-            "visit.announced",
+            "visit_announced",
             key,
             {
                 "kind": "visit_announced",

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from service_hub import create_app  # noqa: E402
 from service_hub.communities.importer import COLUMNS, import_communities  # noqa: E402
 from service_hub.communities.nearby import distance_m, find_nearby  # noqa: E402
-from service_hub.extensions import db  # noqa: E402
+from service_hub.plumbing.extensions import db  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench_h1")
 

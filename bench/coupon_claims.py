@@ -34,7 +34,7 @@ from models import CommunityBinding, Coupon, CouponCampaign, Resident  # noqa: E
 from models.base import utcnow  # noqa: E402
 from service_hub import create_app  # noqa: E402
 from service_hub.auth.tokens import issue_token  # noqa: E402
-from service_hub.extensions import db  # noqa: E402
+from service_hub.plumbing.extensions import db  # noqa: E402
 from tests import factories as f  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench_h1")

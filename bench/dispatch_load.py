@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.order_throughput import PG_URL, REDIS_URL, build  # noqa: E402
-from service_hub.extensions import db  # noqa: E402
+from service_hub.plumbing.extensions import db  # noqa: E402
 from tests import factories as f  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789abcdef0123456789"

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.order_throughput import build  # noqa: E402
 from models import Community, CommunityMonthKpi  # noqa: E402
-from service_hub.extensions import db  # noqa: E402
-from service_hub.geo import cell_of  # noqa: E402
 from service_hub.kpis.queries import shift_month  # noqa: E402
+from service_hub.plumbing.extensions import db  # noqa: E402
+from service_hub.plumbing.geo import cell_of  # noqa: E402
 from tests import factories as f  # noqa: E402
 
 MONTH = "2026-10"

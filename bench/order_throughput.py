@@ -22,7 +22,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from service_hub import create_app  # noqa: E402
-from service_hub.extensions import db  # noqa: E402
+from service_hub.plumbing.extensions import db  # noqa: E402
 from service_hub.worker import build_worker  # noqa: E402
 from tests import factories as f  # noqa: E402
 

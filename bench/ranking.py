@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dispatch.ranking import Candidate, OrderNeeds, rank  # noqa: E402
-from service_hub.config import DEFAULT_DISPATCH_WEIGHTS  # noqa: E402
+from service_hub.plumbing.config import DEFAULT_DISPATCH_WEIGHTS  # noqa: E402
 
 HOME = (31.23, 121.47)
 

@@ -17,7 +17,7 @@ from werkzeug.serving import run_simple
 
 from dispatch.standing import rebuild as rebuild_standings
 from models import Community
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 
 @click.command("seed-demo")

@@ -20,7 +20,7 @@ from models import (
     StaffUser,
 )
 from models.base import utcnow
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 QUESTIONS = (
     "净水器滤芯多久换一次？",

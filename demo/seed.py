@@ -20,9 +20,9 @@ import models
 from demo import names
 from dispatch.ranking import Candidate, OrderNeeds, score
 from models.base import utcnow
-from service_hub.extensions import db
 from service_hub.kpis.rollup import rebuild
-from service_hub.timefmt import local_zone
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.timefmt import local_zone
 
 DEMO_PASSWORD = "demo-pass-2026"
 BATCH = 1000

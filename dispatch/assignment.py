@@ -29,11 +29,11 @@ from models.base import utcnow
 from models.butler import active_butler_of
 from models.order import OPEN_STATUSES
 from models.order_lifecycle import SYSTEM, Actor, apply, check, lock_order
-from service_hub.errors import AppError
-from service_hub.extensions import db
-from service_hub.jobqueue import job_queue
-from service_hub.outbox import commit_and_relay
-from service_hub.timefmt import local_zone
+from service_hub.plumbing.errors import AppError
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.jobqueue import job_queue
+from service_hub.plumbing.outbox import commit_and_relay
+from service_hub.plumbing.timefmt import local_zone
 
 log = logging.getLogger(__name__)
 

@@ -17,5 +17,5 @@ def expire_offer(offer_id: int) -> bool:
 
 
 def handle_dispatch_message(message: OutboxMessage) -> None:
-    """Outbox handler for "order.dispatch"."""
+    """Outbox handler for "order_dispatch"."""
     assignment.dispatch(message.payload["order_id"])

@@ -25,9 +25,9 @@ from models import (
     ServiceOrder,
 )
 from models.base import utcnow
-from service_hub.extensions import db
-from service_hub.outbox import record
-from service_hub.timefmt import local_zone
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.outbox import record
+from service_hub.plumbing.timefmt import local_zone
 
 Pair = tuple[int, int]  # (engineer_id, community_id)
 
@@ -40,7 +40,7 @@ def request_recompute(engineer_id: int, community_ids: list[int]) -> None:
     """Queue a recompute of the engineer's standing in these communities (caller commits)."""
     for community_id in set(community_ids):
         record(
-            "standing.recompute",
+            "standing_recompute",
             uuid.uuid4().hex,
             {"engineer_id": engineer_id, "community_id": community_id},
         )
@@ -162,7 +162,7 @@ def rebuild(as_of: date | None = None, progress=None) -> int:
 
 
 def handle_recompute_message(message: OutboxMessage) -> None:
-    """Outbox handler for "standing.recompute"."""
+    """Outbox handler for "standing_recompute"."""
     recompute_pair(message.payload["engineer_id"], message.payload["community_id"])
 
 

@@ -40,7 +40,7 @@ from models.points import PointsEntry
 from models.reputation import EngineerCommunity, EngineerLike
 from models.upload import Upload
 from models.visit import Booking, BookingStatus, Visit, VisitSlot, VisitStatus
-from service_hub.outbox import OutboxMessage  # plumbing: the outbox owns its table
+from service_hub.plumbing.outbox import OutboxMessage  # plumbing: the outbox owns its table
 
 __all__ = [
     "BindingStatus",

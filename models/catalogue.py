@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 
 class ServiceType(db.Model):

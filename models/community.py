@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, utcnow
-from service_hub.extensions import db
-from service_hub.geo import cell_of
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.geo import cell_of
 
 
 def _cell_from_coordinates(context) -> int:
@@ -39,7 +39,7 @@ class Community(db.Model):
     address: Mapped[str] = mapped_column(sa.String(200), default="")
     lat: Mapped[float]
     lng: Mapped[float]
-    # Grid cell of (lat, lng) for the nearby lookup; see service_hub/geo.py.
+    # Grid cell of (lat, lng) for the nearby lookup; see service_hub/plumbing/geo.py.
     geo_cell: Mapped[int] = mapped_column(sa.BigInteger, default=_cell_from_coordinates)
     household_count: Mapped[int] = mapped_column(default=0)
     tier: Mapped[str] = mapped_column(sa.String(8), default="B")

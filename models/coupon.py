@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from models.base import UTCDateTime, utcnow
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 
 class CampaignStatus(StrEnum):
@@ -113,7 +113,7 @@ class Coupon(db.Model):
     # "idem:<Idempotency-Key>" for a claim, "<event>:<id>" for a reward: never issued twice.
     grant_key: Mapped[str | None] = mapped_column(sa.String(80))
     # For a claim with an Idempotency-Key: sha256 of the claim request, so a repeat of the key
-    # with another request is refused (service_hub/idempotency.py).
+    # with another request is refused (service_hub/plumbing/idempotency.py).
     idempotency_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(16), default=CouponStatus.AVAILABLE)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime())

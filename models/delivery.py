@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, utcnow
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 
 class DeliveryStatus(StrEnum):

@@ -1,4 +1,5 @@
-"""Each resident's in-app inbox (the outbox's row lives with the outbox: service_hub/outbox.py)."""
+"""Each resident's in-app inbox (the outbox's row lives with the outbox:
+service_hub/plumbing/outbox.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, utcnow
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 
 class InboxNotification(db.Model):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, utcnow
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 
 class OrderStatus(StrEnum):
@@ -71,8 +71,8 @@ class ServiceOrder(db.Model):
     window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
     window_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(64))
-    # sha256 of the request that carried the key (service_hub/idempotency.py): a repeat of the
-    # key with another request is refused. None for orders from before it was kept.
+    # sha256 of the request that carried the key (service_hub/plumbing/idempotency.py): a
+    # repeat of the key with another request is refused. None for orders from before it was kept.
     idempotency_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
     # Why the current engineer was chosen (or why nobody was): shown to anyone who asks.
     dispatch_breakdown: Mapped[dict | None] = mapped_column(sa.JSON)

@@ -34,9 +34,9 @@ from models import (
     ServiceType,
 )
 from models.base import utcnow
-from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
-from service_hub.extensions import db
-from service_hub.outbox import record
+from service_hub.plumbing.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.outbox import record
 
 S = OrderStatus
 
@@ -433,17 +433,17 @@ def _step(
 
 def _dispatch_first(order: ServiceOrder) -> None:
     if order.engineer_id is None:  # a booked order has its engineer already
-        record("order.dispatch", f"order:{order.id}:round:0", {"order_id": order.id})
+        record("order_dispatch", f"order:{order.id}:round:0", {"order_id": order.id})
 
 
 def _dispatch_again(order: ServiceOrder) -> None:
     # Keyed by the timeline's length, which only grows: each round gets its own key.
     step = db.session.scalar(sa.select(sa.func.count()).where(OrderEvent.order_id == order.id))
-    record("order.dispatch", f"order:{order.id}:step:{step}", {"order_id": order.id})
+    record("order_dispatch", f"order:{order.id}:step:{step}", {"order_id": order.id})
 
 
 def _notify(kind: str, key: str, *names: str) -> Callable[[ServiceOrder], None]:
-    """A resident.notify message of `kind`, naming the engineer and/or the service."""
+    """A resident_notify message of `kind`, naming the engineer and/or the service."""
 
     def send(order: ServiceOrder) -> None:
         payload = {"kind": kind, "resident_id": order.resident_id, "order_id": order.id}
@@ -451,7 +451,7 @@ def _notify(kind: str, key: str, *names: str) -> Callable[[ServiceOrder], None]:
             payload["engineer_name"] = db.session.get(Engineer, order.engineer_id).name
         if "service" in names:
             payload["service_name"] = db.session.get(ServiceType, order.service_type_id).name
-        record("resident.notify", f"order:{order.id}:{key}", payload)
+        record("resident_notify", f"order:{order.id}:{key}", payload)
 
     return send
 

@@ -19,9 +19,9 @@ from models import Broadcast, CommunityBinding, Delivery, DeliveryStatus, Outbox
 from models.base import utcnow
 from notifications import wechat_channel
 from notifications.inbox import deliver_to_inbox
-from service_hub.extensions import db
-from service_hub.jobqueue import job_queue
-from service_hub.sql import insert_ignoring_duplicates
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.jobqueue import job_queue
+from service_hub.plumbing.sql import insert_ignoring_duplicates
 
 RECONCILE_AFTER = timedelta(minutes=2)
 INTERRUPTED_AFTER = timedelta(minutes=10)

@@ -12,7 +12,7 @@ numbers, amounts, dates, times, phones), we refuse, and the message goes to the 
   else to 20.
 - every other type: a value WeChat does not document is refused.
 
-Times and dates in payloads come from service_hub.timefmt.local_datetime_text, the form
+Times and dates in payloads come from service_hub.plumbing.timefmt.local_datetime_text, the form
 WeChat documents for both (2019年10月1日 15:01).
 """
 

@@ -8,8 +8,8 @@ from models import InboxNotification, OutboxMessage
 from models.base import utcnow
 from notifications import wechat_channel
 from notifications.templates import get_kind
-from service_hub.extensions import db
-from service_hub.sql import insert_ignoring_duplicates
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.sql import insert_ignoring_duplicates
 
 
 def deliver_to_inbox(resident_ids: list[int], kind: str, event_key: str, payload: dict) -> int:

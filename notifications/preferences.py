@@ -14,9 +14,9 @@ from models import (
 )
 from models.base import utcnow
 from notifications.templates import KINDS
-from service_hub.errors import InvalidInput, NotFound
-from service_hub.extensions import db
-from service_hub.sql import insert_ignoring_duplicates
+from service_hub.plumbing.errors import InvalidInput, NotFound
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.sql import insert_ignoring_duplicates
 
 PROMPT_RESULTS = ("accept", "reject", "ban", "filter")
 

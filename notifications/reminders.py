@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from models import Activity, ActivitySignup, ActivityStatus, OutboxMessage, SignupStatus
 from models.base import utcnow
-from service_hub.extensions import db
-from service_hub.outbox import commit_and_relay, record
-from service_hub.timefmt import local_datetime_text
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.outbox import commit_and_relay, record
+from service_hub.plumbing.timefmt import local_datetime_text
 
 HORIZON = timedelta(hours=24)
 
@@ -34,7 +34,7 @@ def remind_upcoming_activities() -> int:
     done = set(
         db.session.scalars(
             sa.select(OutboxMessage.event_key).where(
-                OutboxMessage.kind == "resident.notify", OutboxMessage.event_key.in_(wanted)
+                OutboxMessage.kind == "resident_notify", OutboxMessage.event_key.in_(wanted)
             )
         )
     )
@@ -42,7 +42,7 @@ def remind_upcoming_activities() -> int:
         if key in done:
             continue
         record(
-            "resident.notify",
+            "resident_notify",
             key,
             {
                 "kind": "activity_reminder",

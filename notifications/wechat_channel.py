@@ -29,10 +29,10 @@ from models import (
 from models.base import utcnow
 from notifications.fields import FieldRefused, wechat_data
 from notifications.templates import MARKETING, get_kind
-from service_hub.extensions import db
-from service_hub.jobqueue import job_queue
-from service_hub.sql import dialect_insert
-from service_hub.timefmt import local_zone
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.jobqueue import job_queue
+from service_hub.plumbing.sql import dialect_insert
+from service_hub.plumbing.timefmt import local_zone
 from service_hub.wechat.access_token import access_token_provider
 from service_hub.wechat.client import WeChatError
 

@@ -7,7 +7,7 @@ import os
 
 from flask import Flask
 
-from service_hub.config import check_config, load_config
+from service_hub.plumbing.config import check_config, load_config
 
 log = logging.getLogger("service_hub")
 
@@ -48,10 +48,11 @@ def create_app(config: dict | None = None) -> Flask:
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from service_hub import db_setup, jobqueue, ratelimit, wiring
+    from service_hub import wiring
     from service_hub.api import init_api
     from service_hub.cli import register_cli
-    from service_hub.extensions import db, migrate
+    from service_hub.plumbing import db_setup, jobqueue, ratelimit
+    from service_hub.plumbing.extensions import db, migrate
 
     db.init_app(app)
     from models.base import render_migration_type

@@ -6,8 +6,8 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
-from service_hub import body_guard
-from service_hub.errors import ErrorSchema, register_error_handlers
+from service_hub.plumbing import body_guard
+from service_hub.plumbing.errors import ErrorSchema, register_error_handlers
 
 # The largest id our tables hold: their primary keys are INTEGER, 32-bit on PostgreSQL.
 MAX_ID = 2**31 - 1

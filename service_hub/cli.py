@@ -7,7 +7,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 
 def _skill(value: str) -> dict:
@@ -49,7 +49,7 @@ def create_staff_command(
 ):
     """Create a staff account; an engineer is created working: with a base location, skills
     and the communities they serve, so dispatch can offer them work (docs/operations.md)."""
-    from service_hub.errors import AppError
+    from service_hub.plumbing.errors import AppError
 
     engineer_values = {
         "--base-lat": base_lat,
@@ -141,7 +141,7 @@ def _create_engineer(
 @with_appcontext
 def outbox_relay_command():
     """Re-enqueue outbox messages never relayed, or whose job was lost or failed long ago."""
-    from service_hub.outbox import redeliver_overdue, relay_stale
+    from service_hub.plumbing.outbox import redeliver_overdue, relay_stale
 
     click.echo(f"relayed {relay_stale() + redeliver_overdue()} outbox messages")
 

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service_hub.extensions import db
-from service_hub.jobqueue import job_queue
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.jobqueue import job_queue
 
 blp = Blueprint("health", __name__, description="Liveness and readiness")
 
@@ -50,7 +50,7 @@ class Readiness(MethodView):
         }
         if ready:
             return body, 200
-        # Like every unavailable answer (service_hub/errors.py): when to ask again.
+        # Like every unavailable answer (service_hub/plumbing/errors.py): when to ask again.
         return body, 503, {"Retry-After": "5"}
 
 

@@ -25,7 +25,7 @@ from typing import Literal
 
 from flask import current_app
 
-from service_hub.errors import InvalidInput
+from service_hub.plumbing.errors import InvalidInput
 from service_hub.wechat.access_token import access_token_provider
 from service_hub.wechat.client import WeChatError
 

@@ -19,22 +19,22 @@ from notifications.fanout import handle_community_broadcast, reconcile
 from notifications.inbox import handle_resident_notice
 from notifications.reminders import remind_upcoming_activities
 from notifications.templates import DEFAULT_TEMPLATE_IDS
-from service_hub import outbox
 from service_hub.communities.service import FIRST_BINDING_HOOKS
 from service_hub.coupons.notices import remind_expiring_coupons
 from service_hub.coupons.rewards import reward_first_binding
-from service_hub.jobqueue import InProcessJobQueue
 from service_hub.kpis.rollup import count_event
 from service_hub.orders.service import manages_region, on_cancelled, on_complained, on_completed
-from service_hub.outbox import redeliver_overdue, relay_stale
+from service_hub.plumbing import outbox
+from service_hub.plumbing.jobqueue import InProcessJobQueue
+from service_hub.plumbing.outbox import redeliver_overdue, relay_stale
 from service_hub.visits.service import open_order_visit
 
 # kind → (queue, handler of the OutboxMessage)
 OUTBOX_HANDLERS = {
-    "order.dispatch": ("dispatch", handle_dispatch_message),
-    "visit.announced": ("notifications", handle_community_broadcast),
-    "resident.notify": ("notifications", handle_resident_notice),
-    "standing.recompute": ("default", handle_recompute_message),
+    "order_dispatch": ("dispatch", handle_dispatch_message),
+    "visit_announced": ("notifications", handle_community_broadcast),
+    "resident_notify": ("notifications", handle_resident_notice),
+    "standing_recompute": ("default", handle_recompute_message),
 }
 
 # Consequences that travel up from a lower rule: (the rule's hook list, what runs).

@@ -20,8 +20,8 @@ from rq import SimpleWorker, Worker
 from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
 
-from service_hub.errors import is_database_outage
-from service_hub.jobqueue import OUTAGE_MAX_PAUSE, QUEUE_NAMES, RQJobQueue, outage_pause
+from service_hub.plumbing.errors import is_database_outage
+from service_hub.plumbing.jobqueue import OUTAGE_MAX_PAUSE, QUEUE_NAMES, RQJobQueue, outage_pause
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from redis import Redis
 
 from demo.fake_wechat import FakeWeChatServer
 from service_hub import create_app
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -111,7 +111,7 @@ def reset_backend(application) -> None:
     """Empty what a test leaves behind: rate-limit counters, the cached WeChat token, queued
     jobs (or the Redis test database) and every table. Also used by modules that build their
     data once for many tests (tests/authz/)."""
-    from service_hub.ratelimit import EXTENSION_KEY
+    from service_hub.plumbing.ratelimit import EXTENSION_KEY
 
     application.extensions[EXTENSION_KEY].reset()
     token_cache = application.extensions.get("wechat_access_token")

@@ -18,7 +18,7 @@ from models import (
     StaffUser,
 )
 from service_hub.auth.tokens import issue_token
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = generate_password_hash(PASSWORD)

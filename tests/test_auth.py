@@ -8,7 +8,7 @@ import pytest
 from models import Resident, StaffUser
 from models.base import utcnow
 from service_hub.auth.tokens import ALGORITHM, AUDIENCE, ISSUER
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 WECHAT_LOGIN = "/api/v1/auth/wechat-login"

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from models import Delivery, InboxNotification
 from notifications import fanout
-from service_hub import outbox
-from service_hub.extensions import db
+from service_hub.plumbing import outbox
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 RESIDENTS = 300
@@ -33,7 +33,7 @@ def test_a_worker_killed_mid_broadcast_loses_and_duplicates_nothing(
     crowd(app, community_id)
     with app.app_context():
         outbox.record(
-            "visit.announced",
+            "visit_announced",
             "visit:kill",
             {
                 "kind": "visit_announced",

@@ -14,7 +14,7 @@ from demo.fake_wechat import SCENE_ALLOWED, SCENE_MAX_LENGTH
 from models import ButlerBinding, ButlerCode
 from models.base import utcnow
 from models.butler import active_butler_of
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from service_hub.wechat.access_token import access_token_provider
 from tests import factories as f
 

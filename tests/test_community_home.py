@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from models import Activity, ActivityCommunity, Question, Visit
 from models.base import utcnow
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.exc import DataError
 
 from models import Community
 from service_hub.communities import importer
-from service_hub.extensions import db
-from service_hub.geo import cell_of
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.geo import cell_of
 from tests import factories as f
 
 HEADER = ",".join(importer.COLUMNS)

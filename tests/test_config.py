@@ -3,7 +3,7 @@
 import pytest
 
 from service_hub import create_app
-from service_hub.config import DEV_SECRET_KEY, ConfigError, load_config
+from service_hub.plumbing.config import DEV_SECRET_KEY, ConfigError, load_config
 
 
 def _production(tmp_path, **overrides) -> dict:

@@ -1,7 +1,7 @@
 """The whole core loop, end to end, through the HTTP API and the job queue."""
 
 from models.base import utcnow
-from service_hub.timefmt import month_of
+from service_hub.plumbing.timefmt import month_of
 from tests import factories as f
 
 
@@ -80,7 +80,7 @@ def test_core_loop_from_login_to_kpi(app, client, run_jobs, fake_wechat):
 
 def _username(app, engineer_id: int) -> str:
     from models import StaffUser
-    from service_hub.extensions import db
+    from service_hub.plumbing.extensions import db
 
     with app.app_context():
         return db.session.get(StaffUser, f.staff_id_of(app, engineer_id)).username

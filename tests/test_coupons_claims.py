@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from models import Coupon
 from models.base import utcnow
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 from tests.test_coupons_support import (
     age_resident,

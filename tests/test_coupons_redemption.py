@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from models import Coupon, ServiceOrder
 from models.base import utcnow
 from service_hub.coupons.redemption import discount_cents
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 from tests.test_coupons_support import claim, create_campaign, manager
 

@@ -11,7 +11,7 @@ from models import Coupon, InboxNotification, OutboxMessage
 from models.base import utcnow
 from service_hub.coupons.notices import remind_expiring_coupons
 from service_hub.coupons.rewards import grant_participation_rewards
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 from tests.test_coupons_support import (
     claim,
@@ -232,7 +232,7 @@ def test_residents_hear_once_that_a_coupon_expires_soon(app, client, boss):
         assert remind_expiring_coupons() == 1
         assert remind_expiring_coupons() == 0
         keys = db.session.scalars(
-            sa.select(OutboxMessage.event_key).where(OutboxMessage.kind == "resident.notify")
+            sa.select(OutboxMessage.event_key).where(OutboxMessage.kind == "resident_notify")
         ).all()
         (coupon_id,) = db.session.scalars(
             sa.select(Coupon.id).where(Coupon.campaign_id == soon)

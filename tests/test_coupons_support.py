@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from models import CommunityBinding, CommunityMonthKpi, Coupon, CouponCampaign, Resident, Upload
 from models.base import utcnow
 from service_hub.coupons.targeting import volume_month
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 _numbers = itertools.count(1)

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import StaffUser
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 PASSWORD = "engineer-pass-2026"

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from service_hub import csv_export
+from service_hub.plumbing import csv_export
 
 
 @pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"])

@@ -18,8 +18,8 @@ from models import (
     ServiceOrder,
     ServiceType,
 )
-from service_hub.extensions import db
 from service_hub.kpis import rollup
+from service_hub.plumbing.extensions import db
 
 NOW = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
 

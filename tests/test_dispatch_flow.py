@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from dispatch import assignment
 from models import DispatchOffer, ServiceOrder
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 

@@ -1,7 +1,7 @@
 """Ranking is a pure function: hard filters first, then an explainable weighted score."""
 
 from dispatch.ranking import Candidate, OrderNeeds, rank, rejection_reason
-from service_hub.config import DEFAULT_DISPATCH_WEIGHTS as WEIGHTS
+from service_hub.plumbing.config import DEFAULT_DISPATCH_WEIGHTS as WEIGHTS
 
 HOME = (31.19, 121.44)
 

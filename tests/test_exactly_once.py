@@ -14,7 +14,7 @@ from dispatch import assignment
 from dispatch.jobs import dispatch_order
 from models import DispatchOffer, OrderEvent, OutboxMessage, ServiceOrder
 from models.base import utcnow
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 server_backend = pytest.mark.parametrize("app", ["postgres-redis"], indirect=True)
@@ -154,7 +154,7 @@ def test_an_accept_racing_a_due_expiry_settles_the_offer_once(app, client, run_j
             sa.select(OrderEvent.action).where(OrderEvent.order_id == order_id)
         ).all()
         redispatches = db.session.scalar(
-            sa.select(sa.func.count()).where(OutboxMessage.kind == "order.dispatch")
+            sa.select(sa.func.count()).where(OutboxMessage.kind == "order_dispatch")
         )
         order = db.session.get(ServiceOrder, order_id)
     assert actions.count("expire") == 1

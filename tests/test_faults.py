@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from models import DispatchOffer, OutboxMessage, ServiceOrder
-from service_hub import create_app, outbox, worker
-from service_hub.extensions import db
-from service_hub.jobqueue import RQJobQueue
+from service_hub import create_app, worker
+from service_hub.plumbing import outbox
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.jobqueue import RQJobQueue
 from tests import factories as f
 
 server_backend = pytest.mark.parametrize("app", ["postgres-redis"], indirect=True)

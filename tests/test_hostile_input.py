@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import Question, Resident, ServiceOrder
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 ORDERS = "/api/v1/orders"

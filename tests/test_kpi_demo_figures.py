@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from demo.seed import seed_demo
 from models import Review, ServiceOrder
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 NOW = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)

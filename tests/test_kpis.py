@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from models import CommunityMonthKpi
 from models.base import utcnow
-from service_hub.extensions import db
 from service_hub.kpis import rollup
-from service_hub.timefmt import month_of
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.timefmt import month_of
 from tests import factories as f
 
 

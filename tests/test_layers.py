@@ -30,23 +30,9 @@ COMPOSITION_MODULES = {
 }
 PLUMBING_MODULES = {
     "models.base",
-    "service_hub.body_guard",
-    "service_hub.config",
-    "service_hub.csv_export",
-    "service_hub.db_setup",
-    "service_hub.errors",
-    "service_hub.extensions",
-    "service_hub.idempotency",
-    "service_hub.jobqueue",
-    "service_hub.outbox",
-    "service_hub.pagination",
-    "service_hub.ratelimit",
-    "service_hub.sql",
-    "service_hub.timefmt",
-    "service_hub.geo",
     "service_hub.auth.tokens",  # JWT issue and check: plumbing beneath every role rule
 }
-PLUMBING_PACKAGES = ("service_hub.wechat",)
+PLUMBING_PACKAGES = ("service_hub.plumbing", "service_hub.wechat")
 HTTP_SUFFIXES = (".routes", ".schemas", ".registry")
 HTTP_MODULES = {"service_hub.health"}
 HTTP_PACKAGES = ("service_hub.web",)

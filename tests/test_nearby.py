@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from geopy.distance import geodesic, great_circle
 
-from service_hub.geo import CELL_DEGREES, cell_of
+from service_hub.plumbing.geo import CELL_DEGREES, cell_of
 from tests import factories as f
 
 URL = "/api/v1/communities/nearby"

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from models import InboxNotification, OutboxMessage
 from models.base import utcnow
 from notifications import fanout
-from service_hub import outbox
-from service_hub.extensions import db
+from service_hub.plumbing import outbox
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 
@@ -16,7 +16,7 @@ def announce(app, community_id: int) -> int:
     """Write a visit announcement to the outbox (without relaying it) and return its id."""
     with app.app_context():
         message_id = outbox.record(
-            "visit.announced",
+            "visit_announced",
             f"visit:{community_id}",
             {
                 "kind": "visit_announced",

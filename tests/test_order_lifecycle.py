@@ -12,7 +12,7 @@ import tests.factories as f
 from models import OrderStatus, ServiceOrder
 from models import order_lifecycle as lifecycle
 from service_hub.auth.tokens import Principal
-from service_hub.errors import AppError
+from service_hub.plumbing.errors import AppError
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("service_hub", "models", "dispatch", "notifications")

@@ -27,8 +27,9 @@ from flask import request_finished
 from redis import Redis
 
 from models import DispatchOffer, OutboxMessage
-from service_hub import create_app, outbox
-from service_hub.extensions import db
+from service_hub import create_app
+from service_hub.plumbing import outbox
+from service_hub.plumbing.extensions import db
 from service_hub.worker import build_worker
 from tests import factories as f
 
@@ -270,7 +271,7 @@ def dispatch_messages(app, order_ids: list[int]) -> list[int]:
     with app.app_context():
         messages = db.session.execute(
             sa.select(OutboxMessage.id, OutboxMessage.payload).where(
-                OutboxMessage.kind == "order.dispatch"
+                OutboxMessage.kind == "order_dispatch"
             )
         ).all()
         db.session.rollback()
@@ -426,7 +427,7 @@ def test_a_broadcast_interrupted_by_a_postgresql_crash_is_finished_once_it_is_ba
         try:
             with stack.app_context():
                 outbox.record(
-                    "visit.announced",
+                    "visit_announced",
                     f"visit:outage:{community_id}",
                     {
                         "kind": "visit_announced",

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import Question, Upload
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from service_hub.qa.service import recent_questions
 from service_hub.wechat.access_token import access_token_provider
 from tests import factories as f
@@ -155,7 +155,7 @@ def test_a_manager_rejects_a_question_and_it_disappears(client, app):
 
 def test_a_rejection_records_who_decided_and_why(client, app):
     from models import Question
-    from service_hub.extensions import db
+    from service_hub.plumbing.extensions import db
 
     _, question_id = _asked(client, app)
     _decide(client, app, "question", question_id, "reject", "广告")

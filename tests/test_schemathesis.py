@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from service_hub import create_app
-from service_hub.ratelimit import EXTENSION_KEY
+from service_hub.plumbing.ratelimit import EXTENSION_KEY
 from tests import factories as f
 from tests.conftest import reset_backend
 

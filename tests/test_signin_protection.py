@@ -5,7 +5,7 @@ import time
 import pytest
 
 from models import StaffUser
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 STAFF_LOGIN = "/api/v1/auth/staff-login"

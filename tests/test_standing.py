@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from dispatch import standing
 from models import EngineerCommunity
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 

@@ -4,8 +4,8 @@ number of times, then answered 409, never 500 and never by recursion."""
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from service_hub.errors import Conflict, handle_unexpected
-from service_hub.sql import TRANSIENT_ATTEMPTS, retry_transient, winner_of_unique_race
+from service_hub.plumbing.errors import Conflict, handle_unexpected
+from service_hub.plumbing.sql import TRANSIENT_ATTEMPTS, retry_transient, winner_of_unique_race
 
 
 class PgError(Exception):

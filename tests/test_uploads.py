@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 from models import Upload
-from service_hub.errors import InvalidInput
-from service_hub.extensions import db
+from service_hub.plumbing.errors import InvalidInput
+from service_hub.plumbing.extensions import db
 from service_hub.uploads import storage
 from tests import factories as f
 

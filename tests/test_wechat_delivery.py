@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from models import Delivery, InboxNotification, RuntimeFlag, SubscriptionCredit
 from notifications import fanout, wechat_channel
-from service_hub import outbox
-from service_hub.extensions import db
+from service_hub.plumbing import outbox
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 EVERYWHERE = "00:00-00:00"  # an empty quiet window: never quiet
@@ -33,7 +33,7 @@ def grant(client, app, resident_id, kind, times=1):
 def notify(app, resident_id, kind="order_accepted", key="order:1:accepted", **payload):
     with app.app_context():
         message_id = outbox.record(
-            "resident.notify",
+            "resident_notify",
             key,
             {
                 "kind": kind,
@@ -51,7 +51,7 @@ def notify(app, resident_id, kind="order_accepted", key="order:1:accepted", **pa
 def broadcast(app, community_id, key="visit:1"):
     with app.app_context():
         outbox.record(
-            "visit.announced",
+            "visit_announced",
             key,
             {
                 "kind": "visit_announced",

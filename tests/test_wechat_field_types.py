@@ -7,7 +7,7 @@ import pytest
 
 from demo.fake_wechat import FakeWeChatState, create_fake_wechat_app
 from notifications.fields import FieldRefused, fit
-from service_hub.timefmt import local_datetime_text
+from service_hub.plumbing.timefmt import local_datetime_text
 
 DOCUMENTED = [
     ("thing1", "滤芯更换"),

@@ -11,7 +11,7 @@ from models.base import utcnow
 from notifications.reminders import remind_upcoming_activities
 from notifications.templates import KINDS
 from service_hub.coupons.notices import remind_expiring_coupons
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 from tests.test_coupons_support import claim, create_campaign
 

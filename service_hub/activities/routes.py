@@ -15,7 +15,7 @@ from service_hub.activities.schemas import (
 )
 from service_hub.auth.access import current_principal, requires
 from service_hub.communities.service import get_community
-from service_hub.pagination import page_schema, paginate
+from service_hub.plumbing.pagination import page_schema, paginate
 
 blp = Blueprint("activities", __name__, description="Community activities and sign-ups")
 

@@ -2,8 +2,8 @@
 
 import marshmallow as ma
 
-from service_hub.pagination import PageArgsSchema
-from service_hub.timefmt import NOW, TODAY, LocalDateTime
+from service_hub.plumbing.pagination import PageArgsSchema
+from service_hub.plumbing.timefmt import NOW, TODAY, LocalDateTime
 
 
 class ActivityCreateSchema(ma.Schema):

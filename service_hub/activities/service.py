@@ -1,7 +1,7 @@
 """Activity rules: managers create them for communities, residents of those sign up once.
 
 Capacity holds under any concurrency and `signed_up` always equals the live sign-ups: every
-change of an activity's sign-ups first takes the activity's row lock (service_hub/sql.py
+change of an activity's sign-ups first takes the activity's row lock (service_hub/plumbing/sql.py
 `lock_row`), checks capacity by counting the live rows, and sets the counter from them in the
 same transaction; the database checks 0 ≤ signed_up ≤ capacity as well. One place per
 resident is a unique key; deadlocks and serialisation failures are retried, then 409.
@@ -27,10 +27,10 @@ from service_hub.auth.regions import covers
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
 from service_hub.coupons.rewards import reward_activity_attendance
-from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
-from service_hub.extensions import db
-from service_hub.outbox import commit_and_relay
-from service_hub.sql import lock_row, retry_transient
+from service_hub.plumbing.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.outbox import commit_and_relay
+from service_hub.plumbing.sql import lock_row, retry_transient
 
 MAX_COMMUNITIES_PER_ACTIVITY = 200
 # Attendance can be taken from this long before an activity starts (check-in at the door).

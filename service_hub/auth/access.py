@@ -10,8 +10,8 @@ from flask import g, request
 
 from models import Engineer, StaffUser
 from service_hub.auth.tokens import Principal, decode_token
-from service_hub.errors import Forbidden, Unauthorized
-from service_hub.extensions import db
+from service_hub.plumbing.errors import Forbidden, Unauthorized
+from service_hub.plumbing.extensions import db
 
 ALL_ROLES = ("resident", "engineer", "manager", "admin")
 STAFF_ROLES = ("engineer", "manager", "admin")

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from models import Community, EngineerCommunity
 from service_hub.auth.tokens import Principal
-from service_hub.errors import Forbidden
-from service_hub.extensions import db
+from service_hub.plumbing.errors import Forbidden
+from service_hub.plumbing.extensions import db
 
 
 def place_in_region(region: str | None, province: str, city: str) -> bool:

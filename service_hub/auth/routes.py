@@ -11,7 +11,7 @@ from service_hub.auth.schemas import (
     TokenSchema,
     WeChatLoginSchema,
 )
-from service_hub.ratelimit import address_of_caller, limit
+from service_hub.plumbing.ratelimit import address_of_caller, limit
 
 blp = Blueprint("auth", __name__, description="Sign in: residents via WeChat, staff by password")
 

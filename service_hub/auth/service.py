@@ -11,8 +11,8 @@ from models import Engineer, Resident, StaffUser
 from models.base import utcnow
 from service_hub.auth import signin_guard
 from service_hub.auth.tokens import issue_token
-from service_hub.errors import AppError, Conflict, Forbidden, InvalidInput, Unauthorized
-from service_hub.extensions import db
+from service_hub.plumbing.errors import AppError, Conflict, Forbidden, InvalidInput, Unauthorized
+from service_hub.plumbing.extensions import db
 from service_hub.wechat import WeChatClient, WeChatError, WeChatUnavailable
 
 # A hash to check against when the account does not exist, so timing does not tell.

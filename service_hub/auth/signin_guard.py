@@ -24,8 +24,8 @@ from flask import current_app
 from limits import parse
 from limits.strategies import MovingWindowRateLimiter
 
-from service_hub.errors import AppError
-from service_hub.ratelimit import counter_storage
+from service_hub.plumbing.errors import AppError
+from service_hub.plumbing.ratelimit import counter_storage
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import jwt
 from flask import current_app
 
 from models.base import utcnow
-from service_hub.errors import Unauthorized
+from service_hub.plumbing.errors import Unauthorized
 
 ISSUER = "service-hub"
 AUDIENCE = "service-hub-api"

@@ -13,8 +13,8 @@ from service_hub.butler.schemas import (
     BindResultSchema,
     ButlerBindingSchema,
 )
-from service_hub.errors import Forbidden
-from service_hub.ratelimit import limit
+from service_hub.plumbing.errors import Forbidden
+from service_hub.plumbing.ratelimit import limit
 
 blp = Blueprint(
     "butler", __name__, description="Butler binding: an engineer's code, a resident's scan"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from service_hub.butler import service
-from service_hub.timefmt import LocalDateTime
+from service_hub.plumbing.timefmt import LocalDateTime
 
 
 class BindCodeSchema(ma.Schema):

@@ -25,9 +25,9 @@ from sqlalchemy.exc import IntegrityError
 
 from models import BindingStatus, ButlerBinding, ButlerCode, Engineer, Resident
 from models.base import utcnow
-from service_hub.errors import AppError, Conflict, NotFound, Unauthorized
-from service_hub.extensions import db
-from service_hub.timefmt import local_zone
+from service_hub.plumbing.errors import AppError, Conflict, NotFound, Unauthorized
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.timefmt import local_zone
 from service_hub.wechat.access_token import access_token_provider
 from service_hub.wechat.client import WeChatError, WeChatUnavailable
 

@@ -19,7 +19,7 @@ from models import (
 from models.base import utcnow
 from service_hub.communities.service import get_community
 from service_hub.coupons.service import HOME_LIMIT, claimable
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from service_hub.qa.service import recent_questions
 
 

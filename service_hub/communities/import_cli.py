@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from service_hub.communities.importer import BATCH_SIZE, ImportReport, import_communities
-from service_hub.errors import AppError
+from service_hub.plumbing.errors import AppError
 
 
 @click.command("import-communities")

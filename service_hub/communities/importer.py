@@ -25,9 +25,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 from models import Community, CommunityStatus
 from models.base import UTCDateTime, utcnow
 from service_hub.auth.regions import place_in_region
-from service_hub.errors import AppError, InvalidInput
-from service_hub.extensions import db
-from service_hub.geo import cell_of
+from service_hub.plumbing.errors import AppError, InvalidInput
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.geo import cell_of
 
 COLUMNS = (
     "external_code",

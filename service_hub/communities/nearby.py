@@ -14,8 +14,8 @@ from geopy.distance import great_circle
 from geopy.point import Point
 
 from models import Community, CommunityStatus
-from service_hub.extensions import db
-from service_hub.geo import bounding_box, cells_covering
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.geo import bounding_box, cells_covering
 
 # What a nearby item shows besides distance_m: the same fields as CommunitySchema.
 ITEM_COLUMNS = (

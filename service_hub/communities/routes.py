@@ -12,7 +12,7 @@ from service_hub.communities.schemas import (
     ServiceTypeChangeSchema,
     ServiceTypeSchema,
 )
-from service_hub.pagination import PageArgsSchema, page_schema, paginate
+from service_hub.plumbing.pagination import PageArgsSchema, page_schema, paginate
 
 blp = Blueprint("communities", __name__, description="Communities, bindings, service catalogue")
 

@@ -7,7 +7,7 @@ from flask_smorest.fields import Upload
 
 from service_hub.communities.importer import COLUMNS, REJECTED_LIST_CAP
 from service_hub.coupons.schemas import ClaimableSchema
-from service_hub.timefmt import LocalDateTime
+from service_hub.plumbing.timefmt import LocalDateTime
 from service_hub.visits.schemas import VisitBriefSchema
 
 

@@ -14,10 +14,10 @@ from models import (
     Resident,
     ServiceType,
 )
-from service_hub.errors import Conflict, NotFound
-from service_hub.extensions import db
-from service_hub.outbox import commit_and_relay
-from service_hub.sql import lock_row, retry_transient, winner_of_unique_race
+from service_hub.plumbing.errors import Conflict, NotFound
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.outbox import commit_and_relay
+from service_hub.plumbing.sql import lock_row, retry_transient, winner_of_unique_race
 
 
 def get_community(community_id: int) -> Community:

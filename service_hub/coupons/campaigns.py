@@ -18,8 +18,8 @@ from models import CampaignStatus, Coupon, CouponCampaign, CouponStatus, Service
 from models.base import utcnow
 from service_hub.auth.tokens import Principal
 from service_hub.coupons import targeting
-from service_hub.errors import AppError, Forbidden, InvalidInput, NotFound
-from service_hub.extensions import db
+from service_hub.plumbing.errors import AppError, Forbidden, InvalidInput, NotFound
+from service_hub.plumbing.extensions import db
 
 # action → (statuses it may start from, status it leads to)
 TRANSITIONS = {

@@ -17,9 +17,9 @@ from flask import current_app
 
 from models import Coupon, CouponCampaign, CouponStatus
 from models.base import utcnow
-from service_hub.extensions import db
-from service_hub.outbox import commit_and_relay, record
-from service_hub.timefmt import local_datetime_text
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.outbox import commit_and_relay, record
+from service_hub.plumbing.timefmt import local_datetime_text
 
 REMINDER_BATCH = 1000
 
@@ -36,7 +36,7 @@ def most_off_cents(campaign: CouponCampaign) -> int:
 def notify_coupon_granted(coupon: Coupon, campaign: CouponCampaign) -> None:
     """Tell the resident a reward coupon arrived (outbox row in the caller's transaction)."""
     record(
-        "resident.notify",
+        "resident_notify",
         f"coupon:{coupon.id}:granted",
         {
             "kind": "coupon_granted",
@@ -79,7 +79,7 @@ def remind_expiring_coupons() -> int:
     )
     for row in claimed:
         record(
-            "resident.notify",
+            "resident_notify",
             f"coupon:{row.id}:expiring",
             {
                 "kind": "coupon_expiring",

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from models import Coupon, CouponCampaign, CouponStatus, ServiceOrder, ServiceType
 from models.base import utcnow
-from service_hub.errors import AppError, Conflict
-from service_hub.extensions import db
+from service_hub.plumbing.errors import AppError, Conflict
+from service_hub.plumbing.extensions import db
 
 
 def discount_cents(campaign: CouponCampaign, price_cents: int) -> int:

@@ -33,9 +33,9 @@ from service_hub.coupons import targeting
 from service_hub.coupons.campaigns import get_campaign_for, scope_of
 from service_hub.coupons.notices import notify_coupon_granted
 from service_hub.coupons.service import is_open, issue
-from service_hub.errors import InvalidInput, NotFound
-from service_hub.extensions import db
-from service_hub.sql import winner_of_unique_race
+from service_hub.plumbing.errors import InvalidInput, NotFound
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.sql import winner_of_unique_race
 
 log = logging.getLogger(__name__)
 

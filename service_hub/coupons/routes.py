@@ -25,10 +25,10 @@ from service_hub.coupons.schemas import (
     RewardRuleCreateSchema,
     RewardRuleSchema,
 )
-from service_hub.errors import ErrorSchema, NotFound
-from service_hub.idempotency import idempotency_key, parameter, request_fingerprint
-from service_hub.pagination import PageArgsSchema, page_schema, paginate
-from service_hub.ratelimit import limit
+from service_hub.plumbing.errors import ErrorSchema, NotFound
+from service_hub.plumbing.idempotency import idempotency_key, parameter, request_fingerprint
+from service_hub.plumbing.pagination import PageArgsSchema, page_schema, paginate
+from service_hub.plumbing.ratelimit import limit
 
 blp = Blueprint(
     "coupons", __name__, description="Coupons that differ per community: campaigns and claims"

@@ -12,8 +12,8 @@ from models.coupon import (
 )
 from service_hub.coupons.campaigns import coupon_counts
 from service_hub.coupons.service import coupon_state
-from service_hub.pagination import PageArgsSchema
-from service_hub.timefmt import NOW, TODAY, LocalDateTime
+from service_hub.plumbing.pagination import PageArgsSchema
+from service_hub.plumbing.timefmt import NOW, TODAY, LocalDateTime
 
 MAX_CENTS = 100_000_000  # ¥1,000,000
 Range = ma.validate.Range

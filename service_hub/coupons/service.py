@@ -28,9 +28,9 @@ from service_hub.auth.regions import require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
 from service_hub.coupons import targeting
-from service_hub.errors import Conflict, Forbidden, NotFound
-from service_hub.extensions import db
-from service_hub.idempotency import require_same_request
+from service_hub.plumbing.errors import Conflict, Forbidden, NotFound
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.idempotency import require_same_request
 
 HOME_LIMIT = 10  # claimable coupons shown on a community's home
 

@@ -28,9 +28,9 @@ from models import Community, CommunityBinding, CommunityMonthKpi, CommunityStat
 from models.base import utcnow
 from service_hub.auth.regions import place_in_region
 from service_hub.communities.nearby import distance_m
-from service_hub.extensions import db
-from service_hub.geo import bounding_box
-from service_hub.timefmt import local_zone
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.geo import bounding_box
+from service_hub.plumbing.timefmt import local_zone
 
 PREVIEW_SAMPLE = 20
 

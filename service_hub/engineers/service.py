@@ -28,8 +28,8 @@ from service_hub.auth.regions import (
 from service_hub.auth.service import create_staff
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
-from service_hub.errors import InvalidInput, NotFound
-from service_hub.extensions import db
+from service_hub.plumbing.errors import InvalidInput, NotFound
+from service_hub.plumbing.extensions import db
 
 PROFILE_FIELDS = (
     "name",

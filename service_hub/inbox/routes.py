@@ -19,7 +19,7 @@ from service_hub.inbox.schemas import (
     OptOutsSchema,
     PromptResultSchema,
 )
-from service_hub.pagination import PageArgsSchema, page_schema, paginate
+from service_hub.plumbing.pagination import PageArgsSchema, page_schema, paginate
 
 blp = Blueprint("inbox", __name__, description="In-app notifications")
 

@@ -4,8 +4,8 @@ opt-outs, and managers' view of broadcasts."""
 import marshmallow as ma
 
 from notifications import preferences
-from service_hub.pagination import PageArgsSchema, page_schema
-from service_hub.timefmt import LocalDateTime
+from service_hub.plumbing.pagination import PageArgsSchema, page_schema
+from service_hub.plumbing.timefmt import LocalDateTime
 
 
 class InboxItemSchema(ma.Schema):

@@ -8,10 +8,10 @@ from models import Community, CommunityMonthKpi, CommunityStatus
 from service_hub.auth.regions import region_clause
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
-from service_hub.errors import NotFound
-from service_hub.extensions import db
 from service_hub.kpis import measures
 from service_hub.kpis.rollup import COUNTERS
+from service_hub.plumbing.errors import NotFound
+from service_hub.plumbing.extensions import db
 
 Now = sa.orm.aliased(CommunityMonthKpi, name="kpi_now")
 Before = sa.orm.aliased(CommunityMonthKpi, name="kpi_before")

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from models import CommunityMonthKpi, CommunityMonthResident, OrderEvent, Review, ServiceOrder
-from service_hub.extensions import db
-from service_hub.sql import insert_ignoring_duplicates, upsert_increment
-from service_hub.timefmt import month_of
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.sql import insert_ignoring_duplicates, upsert_increment
+from service_hub.plumbing.timefmt import month_of
 
 # order event action → counter it increments
 ACTION_COUNTERS = {

@@ -7,9 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from models.base import utcnow
-from service_hub import csv_export
 from service_hub.auth.access import current_principal, requires
-from service_hub.extensions import db
 from service_hub.kpis import queries
 from service_hub.kpis.schemas import (
     KpiRowSchema,
@@ -17,8 +15,10 @@ from service_hub.kpis.schemas import (
     KpiSeriesSchema,
     KpiTableArgs,
 )
-from service_hub.pagination import page_schema, paginate
-from service_hub.timefmt import local_zone
+from service_hub.plumbing import csv_export
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.pagination import page_schema, paginate
+from service_hub.plumbing.timefmt import local_zone
 
 blp = Blueprint("kpis", __name__, description="Per-community KPIs for managers")
 

@@ -3,7 +3,7 @@
 import marshmallow as ma
 
 from service_hub.kpis import queries
-from service_hub.pagination import MAX_PAGE_SIZE
+from service_hub.plumbing.pagination import MAX_PAGE_SIZE
 
 # Years 1000–9999: a month and the 36 before it stay four-digit years (no year 0 or below).
 MONTH = ma.validate.Regexp(r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", error="use YYYY-MM")

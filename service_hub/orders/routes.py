@@ -5,8 +5,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
-from service_hub.errors import ErrorSchema, InvalidInput, NotFound
-from service_hub.idempotency import idempotency_key, parameter, request_fingerprint
 from service_hub.orders import service
 from service_hub.orders.schemas import (
     OfferSchema,
@@ -16,7 +14,9 @@ from service_hub.orders.schemas import (
     OrderSchema,
 )
 from service_hub.orders.timeline import timeline
-from service_hub.pagination import PageArgsSchema, page_schema, paginate
+from service_hub.plumbing.errors import ErrorSchema, InvalidInput, NotFound
+from service_hub.plumbing.idempotency import idempotency_key, parameter, request_fingerprint
+from service_hub.plumbing.pagination import PageArgsSchema, page_schema, paginate
 
 blp = Blueprint("orders", __name__, description="Service orders and their lifecycle")
 

@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from models.order import ORDER_SOURCES
 from service_hub.coupons.schemas import OrderCouponSchema
-from service_hub.timefmt import NOW, TODAY, LocalDateTime
+from service_hub.plumbing.timefmt import NOW, TODAY, LocalDateTime
 
 
 class OrderCreateSchema(ma.Schema):

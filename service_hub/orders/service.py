@@ -28,10 +28,10 @@ from service_hub.auth.regions import covers, require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
 from service_hub.coupons.redemption import release_for_order, reserve_for_order, spend_for_order
-from service_hub.errors import Forbidden, InvalidInput, NotFound
-from service_hub.extensions import db
-from service_hub.idempotency import require_same_request
-from service_hub.outbox import commit_and_relay
+from service_hub.plumbing.errors import Forbidden, InvalidInput, NotFound
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.idempotency import require_same_request
+from service_hub.plumbing.outbox import commit_and_relay
 from service_hub.points.ledger import award_for_completed_order
 from service_hub.reviews.follow_ups import open_follow_up
 from service_hub.uploads.storage import validate_photo_urls

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from models import OrderEvent
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 
 def timeline(order_id: int) -> list[OrderEvent]:

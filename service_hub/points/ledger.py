@@ -14,8 +14,8 @@ from flask import current_app
 from models import PointsEntry, ServiceOrder
 from models.base import utcnow
 from service_hub.butler.service import active_binding
-from service_hub.extensions import db
-from service_hub.sql import insert_ignoring_duplicates
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.sql import insert_ignoring_duplicates
 
 OWNER_KINDS = ("engineer", "resident")
 REASON_ORDER_COMPLETED = "order_completed"

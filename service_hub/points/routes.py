@@ -6,8 +6,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
-from service_hub.errors import Forbidden
-from service_hub.pagination import PageArgsSchema, paginate
+from service_hub.plumbing.errors import Forbidden
+from service_hub.plumbing.pagination import PageArgsSchema, paginate
 from service_hub.points import ledger
 from service_hub.points.schemas import (
     PointsPageSchema,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service_hub.pagination import page_schema
-from service_hub.timefmt import LocalDateTime
+from service_hub.plumbing.pagination import page_schema
+from service_hub.plumbing.timefmt import LocalDateTime
 
 
 class PointsEntrySchema(ma.Schema):

@@ -6,8 +6,8 @@ from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
 from service_hub.auth.tokens import decode_token
-from service_hub.errors import Unauthorized
-from service_hub.pagination import PageArgsSchema, page_schema
+from service_hub.plumbing.errors import Unauthorized
+from service_hub.plumbing.pagination import PageArgsSchema, page_schema
 from service_hub.qa import service
 from service_hub.qa.schemas import (
     AnswerCreateSchema,

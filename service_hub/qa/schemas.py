@@ -3,8 +3,8 @@
 import marshmallow as ma
 
 from models.community_life import MODERATION_STATUSES
+from service_hub.plumbing.timefmt import LocalDateTime
 from service_hub.qa.service import MAX_PHOTOS
-from service_hub.timefmt import LocalDateTime
 
 MAX_TEXT_LENGTH = 1000
 

@@ -25,10 +25,10 @@ from models.base import utcnow
 from service_hub.auth.regions import region_clause, require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
-from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from service_hub.extensions import db
 from service_hub.moderation import check_text
-from service_hub.pagination import paginate
+from service_hub.plumbing.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.pagination import paginate
 from service_hub.uploads.storage import validate_photo_urls
 
 log = logging.getLogger(__name__)

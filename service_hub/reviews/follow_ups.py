@@ -8,9 +8,9 @@ from models import Community, FollowUp, FollowUpStatus, ServiceOrder
 from models.base import utcnow
 from service_hub.auth.regions import region_clause, require_region
 from service_hub.auth.tokens import Principal
-from service_hub.errors import Conflict, NotFound
-from service_hub.extensions import db
-from service_hub.sql import insert_ignoring_duplicates
+from service_hub.plumbing.errors import Conflict, NotFound
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.sql import insert_ignoring_duplicates
 
 
 def open_follow_up(kind: str, order: ServiceOrder, summary: str) -> None:

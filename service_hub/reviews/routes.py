@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
-from service_hub.pagination import PageArgsSchema, page_schema, paginate
+from service_hub.plumbing.pagination import PageArgsSchema, page_schema, paginate
 from service_hub.reviews import follow_ups, service
 from service_hub.reviews.schemas import (
     CloseSchema,

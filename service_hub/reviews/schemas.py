@@ -3,8 +3,8 @@
 import marshmallow as ma
 
 from models import FollowUpStatus, ReviewStatus
-from service_hub.pagination import PageArgsSchema
-from service_hub.timefmt import LocalDateTime
+from service_hub.plumbing.pagination import PageArgsSchema
+from service_hub.plumbing.timefmt import LocalDateTime
 
 PHOTOS = ma.fields.List(
     ma.fields.String(validate=ma.validate.Length(max=300)),

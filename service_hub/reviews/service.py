@@ -22,11 +22,11 @@ from models.order_lifecycle import illegal_transition, lock_order
 from service_hub.auth.regions import require_region
 from service_hub.auth.tokens import Principal
 from service_hub.coupons.rewards import grant_participation_rewards
-from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
-from service_hub.extensions import db
 from service_hub.kpis.rollup import count_rating, count_rating_change
 from service_hub.moderation import check_text
-from service_hub.outbox import commit_and_relay
+from service_hub.plumbing.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.outbox import commit_and_relay
 from service_hub.reviews.follow_ups import open_follow_up
 from service_hub.uploads.storage import validate_photo_urls
 

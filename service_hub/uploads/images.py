@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from PIL import Image
 
-from service_hub.errors import AppError, InvalidInput
+from service_hub.plumbing.errors import AppError, InvalidInput
 
 # Pillow's format id → (Content-Type, file extension). MPO is how Pillow names the JPEGs
 # that many phone cameras write (a JPEG with extra preview frames); browsers see a JPEG.

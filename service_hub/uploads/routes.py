@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service_hub.auth.access import current_principal, requires
-from service_hub.errors import ErrorSchema, InvalidInput, NotFound
-from service_hub.ratelimit import limit
+from service_hub.plumbing.errors import ErrorSchema, InvalidInput, NotFound
+from service_hub.plumbing.ratelimit import limit
 from service_hub.uploads import images, storage
 from service_hub.uploads.schemas import (
     MULTIPART_FILE_BODY,

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Upload
 from service_hub.auth.tokens import Principal
-from service_hub.errors import InvalidInput
-from service_hub.extensions import db
+from service_hub.plumbing.errors import InvalidInput
+from service_hub.plumbing.extensions import db
 from service_hub.uploads.images import CONTENT_TYPES, CheckedImage
 from service_hub.uploads.metadata import strip_metadata
 

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
 from service_hub.orders import service as orders
-from service_hub.pagination import PageArgsSchema, page_schema, paginate
+from service_hub.plumbing.pagination import PageArgsSchema, page_schema, paginate
 from service_hub.visits import service
 from service_hub.visits.schemas import (
     BookingCreateSchema,

@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from service_hub.timefmt import NOW, LocalDateTime
+from service_hub.plumbing.timefmt import NOW, LocalDateTime
 from service_hub.visits import service
 
 

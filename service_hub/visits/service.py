@@ -1,7 +1,7 @@
 """Visit rules: an engineer schedules a visit with slots, the community hears of it, and
 residents book a slot, which creates an order already assigned to that engineer.
 
-Every change of a visit's bookings first takes the visit's row lock (service_hub/sql.py
+Every change of a visit's bookings first takes the visit's row lock (service_hub/plumbing/sql.py
 `lock_row`), then checks capacity by counting the slot's active bookings and sets the slot's
 `booked` from them, so capacity holds under any concurrency and the counter always equals the
 rows. One *active* booking per resident per visit is a partial unique index: a resident who
@@ -32,11 +32,11 @@ from models import (
 from models.base import utcnow
 from models.order_lifecycle import Actor, apply, create
 from service_hub.communities.service import get_community, is_bound
-from service_hub.errors import Conflict, Forbidden, InvalidInput, NotFound
-from service_hub.extensions import db
-from service_hub.outbox import commit_and_relay, record
-from service_hub.sql import lock_row, retry_transient
-from service_hub.timefmt import local_datetime_text
+from service_hub.plumbing.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.outbox import commit_and_relay, record
+from service_hub.plumbing.sql import lock_row, retry_transient
+from service_hub.plumbing.timefmt import local_datetime_text
 from service_hub.uploads.storage import validate_photo_urls
 
 MAX_SLOTS = 24
@@ -89,7 +89,7 @@ def schedule_visit(
     engineer = db.session.get(Engineer, engineer_id)
     community = db.session.get(Community, community_id)
     record(
-        "visit.announced",
+        "visit_announced",
         f"visit:{visit.id}",
         {
             "kind": "visit_announced",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from models.base import utcnow
-from service_hub.timefmt import local_zone
+from service_hub.plumbing.timefmt import local_zone
 from service_hub.web.contract import kpi_table_contract
 
 bp = Blueprint(

@@ -14,7 +14,7 @@ import io
 
 import pytest
 
-from service_hub.ratelimit import EXTENSION_KEY
+from service_hub.plumbing.ratelimit import EXTENSION_KEY
 from tests.authz import world as world_builder
 from tests.authz.policy import HIDDEN, NO, OK, ROLES, TABLE, Call, Ref
 from tests.conftest import reset_backend

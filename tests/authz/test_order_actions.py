@@ -16,8 +16,8 @@ import pytest
 from models import DispatchOffer, OrderStatus, ServiceOrder
 from models import order_lifecycle as lifecycle
 from models.base import utcnow
-from service_hub.extensions import db
-from service_hub.ratelimit import EXTENSION_KEY
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.ratelimit import EXTENSION_KEY
 from tests import factories as f
 from tests.authz.policy import (
     DONE,

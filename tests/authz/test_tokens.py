@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from service_hub.auth.tokens import ALGORITHM, AUDIENCE, ISSUER
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 GUARDED = "/api/v1/me/inbox"

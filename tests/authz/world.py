@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from models import FollowUp
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 from tests import factories as f
 from tests.authz.policy import CAMPAIGN, activity_body, order_body, visit_body
 

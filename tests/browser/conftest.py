@@ -15,7 +15,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from service_hub import create_app
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium, headless, and quiet on the network: nothing but our loopback server.

@@ -11,8 +11,8 @@ from PIL import Image
 
 from models import StaffUser
 from models.base import utcnow
-from service_hub.extensions import db
-from service_hub.timefmt import local_zone
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.timefmt import local_zone
 from tests import factories as f
 
 pytestmark = pytest.mark.browser

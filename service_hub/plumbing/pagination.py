@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 import sqlalchemy as sa
 
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 MAX_PAGE_SIZE = 100
 

@@ -38,7 +38,7 @@ def _number(env, name: str, default: str, kind=int):
         raise ConfigError(f"{name} must be a {kind.__name__}, not {value!r}") from exc
 
 
-# Rate limits on the writes people abuse (service_hub/ratelimit.py), overridable by
+# Rate limits on the writes people abuse (service_hub/plumbing/ratelimit.py), overridable by
 # RATE_LIMITS (JSON: name → "N per minute").
 DEFAULT_LIMITS = {
     "login": "20 per minute",
@@ -106,9 +106,9 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "MAX_OPEN_ORDERS": _number(env, "MAX_OPEN_ORDERS", "5"),
         "VISIT_FOLLOW_ON_SLOTS": _number(env, "VISIT_FOLLOW_ON_SLOTS", "2"),
         "VISIT_SLOT_MINUTES": _number(env, "VISIT_SLOT_MINUTES", "60"),
-        # Business ranges of datetime inputs (service_hub/timefmt.py LocalDateTime): how far
-        # ahead a resident may ask for a service window, and a manager or engineer may plan
-        # activities, visits and coupon campaigns.
+        # Business ranges of datetime inputs (service_hub/plumbing/timefmt.py LocalDateTime):
+        # how far ahead a resident may ask for a service window, and a manager or engineer may
+        # plan activities, visits and coupon campaigns.
         "ORDER_WINDOW_MAX_DAYS_AHEAD": _number(env, "ORDER_WINDOW_MAX_DAYS_AHEAD", "60"),
         "SCHEDULE_MAX_DAYS_AHEAD": _number(env, "SCHEDULE_MAX_DAYS_AHEAD", "400"),
         "MAX_COMMUNITIES_PER_RESIDENT": _number(env, "MAX_COMMUNITIES_PER_RESIDENT", "5"),

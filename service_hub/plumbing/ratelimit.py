@@ -2,10 +2,10 @@
 
 Flask-Limiter counts in Redis when the app has it (shared by every web process) and in
 memory on the embedded default; a refusal is a 429 in the one error shape with Retry-After.
-Limits are configuration (RATE_LIMITS, defaults in service_hub/config.py). A caller is the subject
-of a verified bearer token, otherwise the client address (behind PROXY_HOPS proxies, the
-address they forwarded): a made-up or expired token counts as none, so it cannot buy a
-fresh bucket.
+Limits are configuration (RATE_LIMITS, defaults in service_hub/plumbing/config.py). A caller
+is the subject of a verified bearer token, otherwise the client address (behind PROXY_HOPS
+proxies, the address they forwarded): a made-up or expired token counts as none, so it
+cannot buy a fresh bucket.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flask_limiter.util import get_remote_address
 from limits.storage import Storage
 
 from service_hub.auth.tokens import decode_token
-from service_hub.errors import AppError, Unauthorized
+from service_hub.plumbing.errors import AppError, Unauthorized
 
 
 def _verified_subject() -> str | None:

@@ -22,9 +22,9 @@ from flask import after_this_request, g, has_request_context
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import UTCDateTime, utcnow
-from service_hub.db_setup import end_failed_transaction
-from service_hub.extensions import db
-from service_hub.jobqueue import FAILED, GONE, job_queue
+from service_hub.plumbing.db_setup import end_failed_transaction
+from service_hub.plumbing.extensions import db
+from service_hub.plumbing.jobqueue import FAILED, GONE, job_queue
 
 log = logging.getLogger(__name__)
 

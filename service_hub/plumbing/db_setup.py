@@ -8,7 +8,7 @@ import logging
 import sqlalchemy as sa
 from flask import Flask
 
-from service_hub.extensions import db
+from service_hub.plumbing.extensions import db
 
 log = logging.getLogger(__name__)
 

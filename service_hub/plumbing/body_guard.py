@@ -16,7 +16,7 @@ import re
 
 from flask import Flask, request
 
-from service_hub.errors import AppError, InvalidInput
+from service_hub.plumbing.errors import AppError, InvalidInput
 
 API_PREFIX = "/api/"
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")

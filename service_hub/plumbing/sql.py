@@ -8,8 +8,8 @@ import functools
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service_hub.errors import Conflict, is_transient_conflict
-from service_hub.extensions import db
+from service_hub.plumbing.errors import Conflict, is_transient_conflict
+from service_hub.plumbing.extensions import db
 
 
 def dialect_insert():

@@ -13,7 +13,7 @@ import json
 
 from flask import request
 
-from service_hub.errors import InvalidInput
+from service_hub.plumbing.errors import InvalidInput
 
 MAX_LENGTH = 64
 
