@@ -30,7 +30,7 @@ from service_hub.coupons.rewards import reward_activity_attendance
 from service_hub.plumbing.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.outbox import commit_and_relay
-from service_hub.plumbing.sql import lock_row, retry_transient
+from service_hub.plumbing.sql import lock_row, retry_transient, set_count
 
 MAX_COMMUNITIES_PER_ACTIVITY = 200
 # Attendance can be taken from this long before an activity starts (check-in at the door).
@@ -145,15 +145,18 @@ def _bound_to_activity(resident_id: int, activity_id: int) -> bool:
 LIVE_SIGNUP = (SignupStatus.ACTIVE, SignupStatus.ATTENDED)
 
 
-def _recount(activity_id: int) -> None:
-    """Set the activity's counter from its live sign-ups (caller holds the activity's lock)."""
-    live = (
+def _live_signups(activity_id: int) -> sa.Select:
+    """How many places of the activity are taken (what `signed_up` counts)."""
+    return (
         sa.select(sa.func.count())
         .select_from(ActivitySignup)
         .where(ActivitySignup.activity_id == activity_id, ActivitySignup.status.in_(LIVE_SIGNUP))
-        .scalar_subquery()
     )
-    db.session.execute(sa.update(Activity).where(Activity.id == activity_id).values(signed_up=live))
+
+
+def _recount(activity_id: int) -> None:
+    """Set the activity's counter from its live sign-ups (caller holds the activity's lock)."""
+    set_count(Activity.signed_up, activity_id, _live_signups(activity_id))
 
 
 @retry_transient
@@ -190,12 +193,7 @@ def sign_up(resident_id: int, activity_id: int) -> tuple[ActivitySignup, bool]:
             code="signup_closed",
             message_zh="当前不在报名时间内",
         )
-    live = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(ActivitySignup)
-        .where(ActivitySignup.activity_id == activity_id, ActivitySignup.status.in_(LIVE_SIGNUP))
-    )
-    if live >= activity.capacity:
+    if db.session.scalar(_live_signups(activity_id)) >= activity.capacity:
         db.session.rollback()
         raise Conflict("The activity is full.", code="activity_full", message_zh="名额已满")
     if existing is not None:

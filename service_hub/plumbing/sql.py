@@ -59,6 +59,19 @@ def lock_row(model, row_id: int) -> bool:
     )
 
 
+def set_count(column, row_id: int, count_query: sa.Select) -> None:
+    """Set a counter column of one row (e.g. `Activity.signed_up`) to what `count_query`
+    counts, in one UPDATE: counters are set from the rows they count, never moved by ±1.
+    The caller holds the row's lock (`lock_row`), so the count cannot change meanwhile."""
+    model = column.class_
+    db.session.execute(
+        sa.update(model)
+        .where(model.id == row_id)
+        .values({column: count_query.scalar_subquery()})
+        .execution_options(synchronize_session=False)
+    )
+
+
 TRANSIENT_ATTEMPTS = 3
 
 

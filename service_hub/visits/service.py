@@ -35,7 +35,7 @@ from service_hub.communities.service import get_community, is_bound
 from service_hub.plumbing.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.outbox import commit_and_relay, record
-from service_hub.plumbing.sql import lock_row, retry_transient
+from service_hub.plumbing.sql import lock_row, retry_transient, set_count, winner_of_unique_race
 from service_hub.plumbing.timefmt import local_datetime_text
 from service_hub.uploads.storage import validate_photo_urls
 
@@ -251,15 +251,18 @@ def _active_booking(resident_id: int, visit_id: int) -> Booking | None:
     )
 
 
-def _recount_slot(slot_id: int) -> None:
-    """Set the slot's counter from its active bookings (caller holds the visit's lock)."""
-    live = (
+def _active_bookings(slot_id: int) -> sa.Select:
+    """How many of the slot's places are taken (what `booked` counts)."""
+    return (
         sa.select(sa.func.count())
         .select_from(Booking)
         .where(Booking.slot_id == slot_id, Booking.status == BookingStatus.ACTIVE)
-        .scalar_subquery()
     )
-    db.session.execute(sa.update(VisitSlot).where(VisitSlot.id == slot_id).values(booked=live))
+
+
+def _recount_slot(slot_id: int) -> None:
+    """Set the slot's counter from its active bookings (caller holds the visit's lock)."""
+    set_count(VisitSlot.booked, slot_id, _active_bookings(slot_id))
 
 
 @retry_transient
@@ -300,12 +303,7 @@ def book(
         )
     _check_service(visit, service_type_id)
     photos = validate_photo_urls(list(photos))
-    live = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Booking)
-        .where(Booking.slot_id == slot_id, Booking.status == BookingStatus.ACTIVE)
-    )
-    if live >= slot.capacity:
+    if db.session.scalar(_active_bookings(slot_id)) >= slot.capacity:
         db.session.rollback()
         raise Conflict("This slot is full.", code="slot_full", message_zh="该时段已约满")
     order = ServiceOrder(
@@ -332,15 +330,10 @@ def book(
         db.session.flush()
     except IntegrityError:
         # Only if the lock was bypassed: the database's unique key decides, once.
-        db.session.rollback()
-        existing = _active_booking(resident_id, visit_id)
-        if existing is None:
-            raise Conflict(
-                "Another booking of yours was being made at the same moment; try again.",
-                code="booking_conflict",
-                message_zh="操作过于频繁，请重试",
-            ) from None
-        return existing, False
+        winner = winner_of_unique_race(
+            lambda: _active_booking(resident_id, visit_id), code="booking_conflict"
+        )
+        return winner, False
     _recount_slot(slot_id)
     commit_and_relay()
     return booking, True
