@@ -1,5 +1,6 @@
 """SQLAlchemy 2.x typed models, one module per aggregate."""
 
+from models.address import ResidentAddress
 from models.butler import BindingStatus, ButlerBinding, ButlerCode
 from models.catalogue import ServiceType
 from models.community import Community, CommunityBinding, CommunityStatus
@@ -24,7 +25,7 @@ from models.delivery import (
     SubscriptionPrompt,
 )
 from models.follow_up import FollowUp, FollowUpStatus
-from models.kpi import CommunityMonthKpi, CommunityMonthResident
+from models.kpi import CommunityMonthKpi, CommunityMonthResident, EngineerMonthKpi
 from models.notification import InboxNotification
 from models.order import (
     DispatchOffer,
@@ -34,6 +35,7 @@ from models.order import (
     Review,
     ReviewStatus,
     ServiceOrder,
+    SlaState,
 )
 from models.people import Engineer, EngineerSkill, Resident, StaffUser
 from models.points import PointsEntry
@@ -44,6 +46,9 @@ from service_hub.plumbing.outbox import OutboxMessage  # plumbing: the outbox ow
 
 __all__ = [
     "BindingStatus",
+    "EngineerMonthKpi",
+    "ResidentAddress",
+    "SlaState",
     "CommunityStatus",
     "ActivityStatus",
     "ModerationStatus",

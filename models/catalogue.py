@@ -21,3 +21,10 @@ class ServiceType(db.Model):
     duration_minutes: Mapped[int] = mapped_column(default=60)
     base_price_cents: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Service level targets (SLA), in minutes; None = no promise on that step.
+    # accept: from creation to an engineer's acceptance;
+    # arrive: after the window starts (or, without a window, after acceptance);
+    # complete: after arrival (service started).
+    sla_accept_minutes: Mapped[int | None] = mapped_column(default=30)
+    sla_arrive_minutes: Mapped[int | None] = mapped_column(default=30)
+    sla_complete_minutes: Mapped[int | None] = mapped_column(default=240)

@@ -30,6 +30,13 @@ class CommunityMonthKpi(db.Model):
     arrivals_on_time: Mapped[int] = mapped_column(default=0)
     # Residents who requested at least one service this month (see CommunityMonthResident).
     active_residents: Mapped[int] = mapped_column(default=0)
+    # Promises (SLA) broken, counted in the month of the breach.
+    sla_breaches: Mapped[int] = mapped_column(default=0)
+    # Residents' urges (催单), in the month urged.
+    urges: Mapped[int] = mapped_column(default=0)
+    # Second visits (二次上门) created, in the month created: first-time fix = 1 - these over
+    # orders completed.
+    repeat_visits: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (
         sa.UniqueConstraint("community_id", "month"),
@@ -48,3 +55,19 @@ class CommunityMonthResident(db.Model):
     resident_id: Mapped[int] = mapped_column(sa.ForeignKey("resident.id"))
 
     __table_args__ = (sa.UniqueConstraint("community_id", "month", "resident_id"),)
+
+
+class EngineerMonthKpi(db.Model):
+    """Counters for one engineer in one local calendar month ("YYYY-MM")."""
+
+    __tablename__ = "engineer_month_kpi"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineer.id"))
+    month: Mapped[str] = mapped_column(sa.String(7))
+    orders_completed: Mapped[int] = mapped_column(default=0)
+    sla_breaches: Mapped[int] = mapped_column(default=0)
+    urges: Mapped[int] = mapped_column(default=0)
+    repeat_visits: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.UniqueConstraint("engineer_id", "month"),)

@@ -35,6 +35,14 @@ OPEN_STATUSES = (
 ORDER_SOURCES = ("mini_program", "visit_booking", "phone", "proactive")
 
 
+class SlaState(StrEnum):
+    """Whether an order keeps its promises (service type's SLA targets)."""
+
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+
+
 class OfferStatus(StrEnum):
     """Where a dispatch offer to one engineer is."""
 
@@ -83,11 +91,43 @@ class ServiceOrder(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the engineer arrived (start: en_route -> in_service).
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Where and who: a snapshot of the resident's address book entry at creation (so an
+    # address edited or deleted later never rewrites the order). contact_mobile is shown in
+    # full only to the assigned engineer while the order is open (docs/privacy.md).
+    address_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("resident_address.id", ondelete="SET NULL")
+    )
+    address_text: Mapped[str | None] = mapped_column(sa.String(300))
+    contact_name: Mapped[str | None] = mapped_column(sa.String(32))
+    contact_mobile: Mapped[str | None] = mapped_column(sa.String(11))
+
+    # Promises kept (SLA): deadlines from the service type's targets, and the state the
+    # periodic SLA job keeps current (on_track, at_risk, breached).
+    accept_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    arrive_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    complete_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_state: Mapped[str] = mapped_column(sa.String(16), default=SlaState.ON_TRACK)
+    sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # The resident's urges (催单) and window changes; the engineer's proposed window.
+    urge_count: Mapped[int] = mapped_column(default=0)
+    last_urged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reschedule_count: Mapped[int] = mapped_column(default=0)
+    proposed_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    proposed_window_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A second visit (二次上门) points at the order it returns to.
+    parent_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_order.id"))
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.UniqueConstraint("resident_id", "idempotency_key"),
         sa.Index("ix_service_order_community_created", "community_id", "created_at"),
+        # The managers' order console: by status, oldest or newest first.
+        sa.Index("ix_service_order_status_created", "status", "created_at"),
+        sa.Index("ix_service_order_parent", "parent_order_id"),
     )
 
 
