@@ -31,3 +31,14 @@ class ResidentAddress(db.Model):
     is_default: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        # At most one default per resident (the rule keeps exactly one: service_hub/addresses).
+        sa.Index(
+            "uq_resident_address_default",
+            "resident_id",
+            unique=True,
+            postgresql_where=sa.text("is_default"),
+            sqlite_where=sa.text("is_default"),
+        ),
+    )

@@ -93,6 +93,8 @@ class ServiceOrder(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the engineer arrived (start: en_route -> in_service).
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The engineer's photos of the finished work (the complete action's `photos`).
+    completion_photos: Mapped[list] = mapped_column(sa.JSON, default=list)
 
     # Where and who: a snapshot of the resident's address book entry at creation (so an
     # address edited or deleted later never rewrites the order). contact_mobile is shown in
