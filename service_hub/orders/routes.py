@@ -5,10 +5,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
-from service_hub.orders import service
+from service_hub.orders import console, service
 from service_hub.orders.schemas import (
     OfferSchema,
     OrderActionSchema,
+    OrderBulkResultSchema,
+    OrderBulkSchema,
+    OrderConsoleArgs,
+    OrderConsoleRowSchema,
     OrderCreateSchema,
     OrderDetailSchema,
     OrderSchema,
@@ -16,7 +20,13 @@ from service_hub.orders.schemas import (
 from service_hub.orders.timeline import timeline
 from service_hub.plumbing.errors import ErrorSchema, InvalidInput, NotFound
 from service_hub.plumbing.idempotency import idempotency_key, parameter, request_fingerprint
-from service_hub.plumbing.pagination import PageArgsSchema, page_schema, paginate
+from service_hub.plumbing.pagination import (
+    PageArgsSchema,
+    capped_page_schema,
+    page_schema,
+    paginate,
+    paginate_capped,
+)
 
 blp = Blueprint("orders", __name__, description="Service orders and their lifecycle")
 
@@ -39,6 +49,25 @@ def _detail(order):
 
 @blp.route("/orders")
 class Orders(MethodView):
+    @requires(blp, "manager")
+    @blp.arguments(OrderConsoleArgs, location="query")
+    @blp.response(
+        200,
+        capped_page_schema(OrderConsoleRowSchema),
+        description="JSON page; with format=csv a text/csv file of every match",
+    )
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    def get(self, args):
+        """The managers' order console: orders of my region (admins: all), filtered, sorted
+        and paged; contact mobiles masked. format=csv exports every match."""
+        principal = current_principal()
+        stmt = console.console_query(principal, args)
+        if args["format"] == "csv":
+            return console.csv_response(stmt)
+        return paginate_capped(
+            stmt, args["page"], args["page_size"], console.COUNT_CAP, console.row_for(stmt)
+        )
+
     @requires(blp, "resident", "manager")
     @blp.arguments(OrderCreateSchema)
     @blp.response(201, OrderDetailSchema)
@@ -69,6 +98,19 @@ class Orders(MethodView):
             **args,
         )
         return _detail(order), 201 if created else 200
+
+
+@blp.route("/orders/bulk")
+class OrdersBulk(MethodView):
+    @requires(blp, "manager")
+    @blp.arguments(OrderBulkSchema)
+    @blp.response(200, OrderBulkResultSchema)
+    def post(self, args):
+        """Assign (to engineer_id) or redispatch up to 100 orders at once, each through the
+        order lifecycle in its own transaction: answers per order (ok, or the error code of
+        that order: illegal_transition, order_not_found …); one refusal never undoes another
+        order's success."""
+        return console.bulk_act(current_principal(), **args)
 
 
 @blp.route("/orders/<int:order_id>")

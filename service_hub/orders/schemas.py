@@ -1,9 +1,12 @@
 """Bodies of the order routes."""
 
 import marshmallow as ma
+from webargs.fields import DelimitedList
 
-from models.order import ORDER_SOURCES
+from models.order import ORDER_SOURCES, OrderStatus, SlaState
 from service_hub.coupons.schemas import OrderCouponSchema
+from service_hub.orders.console import BULK_ACTIONS, BULK_MAX, COUNT_CAP, CSV_MAX_ROWS, SORTS
+from service_hub.plumbing.pagination import MAX_PAGE_SIZE
 from service_hub.plumbing.timefmt import NOW, TODAY, LocalDateTime
 
 
@@ -43,6 +46,16 @@ class OrderCreateSchema(ma.Schema):
         validate=ma.validate.Range(min=1),
         metadata={"description": "one of the resident's coupons (GET /me/coupons) to use"},
     )
+    address_id = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(min=1),
+        metadata={
+            "description": "the resident's address (GET /me/addresses) in this community; "
+            "without it, their default address if it is here, else their only one here. "
+            "The order keeps a copy (address_text, contact_name, contact_mobile)"
+        },
+    )
 
 
 class OrderEventSchema(ma.Schema):
@@ -80,6 +93,31 @@ class OrderSchema(ma.Schema):
     coupon = ma.fields.Nested(  # coupons: reserved while open, spent on completion
         OrderCouponSchema, allow_none=True, metadata={"description": "the coupon it holds"}
     )
+    # Where and who (service_hub/orders/cards.py): what an engineer decides and drives on.
+    service_name = ma.fields.String(allow_none=True)
+    community_name = ma.fields.String()
+    community_address = ma.fields.String(metadata={"description": "district and street"})
+    community_lat = ma.fields.Float(metadata={"description": "GCJ-02 (docs/privacy.md)"})
+    community_lng = ma.fields.Float(metadata={"description": "GCJ-02 (docs/privacy.md)"})
+    map_url = ma.fields.String(
+        metadata={"description": "Amap marker link for the community (GCJ-02, coordinate=gaode)"}
+    )
+    address_id = ma.fields.Integer(allow_none=True)
+    address_text = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "copied at creation: 小区 街道地址 楼栋单元室"},
+    )
+    contact_name = ma.fields.String(allow_none=True)
+    contact_mobile = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "in full only to the assigned engineer while the order is open and "
+            "to its resident; masked (138****8000) otherwise (docs/privacy.md)"
+        },
+    )
+    completion_photos = ma.fields.List(
+        ma.fields.String(), metadata={"description": "the engineer's photos of the finished work"}
+    )
 
 
 class OrderDetailSchema(OrderSchema):
@@ -93,6 +131,35 @@ class OrderActionSchema(ma.Schema):
     engineer_id = ma.fields.Integer(
         load_default=None, allow_none=True, metadata={"description": "for assign (managers)"}
     )
+    photos = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=300)),
+        load_default=list,
+        validate=ma.validate.Length(max=9),
+        metadata={"description": "complete only: photos of the finished work (POST /uploads)"},
+    )
+
+
+class OfferSummarySchema(ma.Schema):
+    """What an engineer decides an offer on, without fetching the order."""
+
+    service_name = ma.fields.String()
+    community_name = ma.fields.String()
+    community_address = ma.fields.String(metadata={"description": "district and street"})
+    community_lat = ma.fields.Float(metadata={"description": "GCJ-02"})
+    community_lng = ma.fields.Float(metadata={"description": "GCJ-02"})
+    map_url = ma.fields.String(metadata={"description": "Amap marker link (GCJ-02)"})
+    address_text = ma.fields.String(allow_none=True)
+    window_start = LocalDateTime(allow_none=True)
+    window_end = LocalDateTime(allow_none=True)
+    distance_km = ma.fields.Float(
+        metadata={"description": "from my base to the community (great circle)"}
+    )
+    description = ma.fields.String()
+    photos = ma.fields.List(ma.fields.String())
+    contact_name = ma.fields.String(allow_none=True)
+    contact_mobile = ma.fields.String(
+        allow_none=True, metadata={"description": "masked until I accept (138****8000)"}
+    )
 
 
 class OfferSchema(ma.Schema):
@@ -102,3 +169,153 @@ class OfferSchema(ma.Schema):
     dispatch_breakdown = ma.fields.Dict()
     offered_at = LocalDateTime()
     expires_at = LocalDateTime()
+    summary = ma.fields.Nested(OfferSummarySchema)
+
+
+# --- the managers' order console (GET /orders, POST /orders/bulk; orders/console.py) ---------
+
+
+class OrderConsoleArgs(ma.Schema):
+    """Filters, sort and page of GET /orders."""
+
+    status = DelimitedList(
+        ma.fields.String(validate=ma.validate.OneOf([s.value for s in OrderStatus])),
+        validate=ma.validate.Length(min=1, max=len(OrderStatus)),
+        metadata={"description": "one or several states, comma-separated"},
+    )
+    community_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
+    engineer_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
+    source = ma.fields.String(load_default=None, validate=ma.validate.OneOf(ORDER_SOURCES))
+    created_from = LocalDateTime(
+        load_default=None, metadata={"description": "created at or after (with offset)"}
+    )
+    created_to = LocalDateTime(
+        load_default=None, metadata={"description": "created before (with offset)"}
+    )
+    sla_state = ma.fields.String(
+        load_default=None, validate=ma.validate.OneOf([s.value for s in SlaState])
+    )
+    urged = ma.fields.Boolean(
+        load_default=None, metadata={"description": "true: urged (催单) at least once"}
+    )
+    unassigned = ma.fields.Boolean(
+        load_default=None,
+        metadata={"description": "true: still waiting for an engineer (none holds it)"},
+    )
+    offer_expiring_within = ma.fields.Integer(
+        load_default=None,
+        validate=ma.validate.Range(min=1, max=24 * 60),
+        metadata={"description": "minutes: offered orders whose pending offer expires by then"},
+    )
+    sort = ma.fields.String(
+        load_default="created_at",
+        validate=ma.validate.OneOf(list(SORTS)),
+        metadata={"description": "created_at (age), window_start, updated_at"},
+    )
+    order = ma.fields.String(
+        load_default="asc",
+        validate=ma.validate.OneOf(["asc", "desc"]),
+        metadata={"description": "asc: oldest (earliest) first"},
+    )
+    format = ma.fields.String(
+        load_default="json",
+        validate=ma.validate.OneOf(["json", "csv"]),
+        metadata={"description": f"csv: every match (at most {CSV_MAX_ROWS}) as a file"},
+    )
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=COUNT_CAP))
+    page_size = ma.fields.Integer(
+        load_default=20, validate=ma.validate.Range(min=1, max=MAX_PAGE_SIZE)
+    )
+
+    @ma.validates_schema
+    def _coherent(self, data, **kwargs):
+        start, end = data.get("created_from"), data.get("created_to")
+        if start is not None and end is not None and end <= start:
+            raise ma.ValidationError("must be after created_from", "created_to")
+        if (data.get("page", 1) - 1) * data.get("page_size", 20) >= COUNT_CAP:
+            raise ma.ValidationError(
+                f"pages reach the first {COUNT_CAP} matches; narrow the filters or export CSV",
+                "page",
+            )
+
+
+class OrderConsoleRowSchema(ma.Schema):
+    """One order as the console lists it."""
+
+    id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": [s.value for s in OrderStatus]})
+    source = ma.fields.String(metadata={"enum": list(ORDER_SOURCES)})
+    service_type_id = ma.fields.Integer()
+    service_name = ma.fields.String(allow_none=True)
+    community_id = ma.fields.Integer()
+    community_name = ma.fields.String()
+    engineer_id = ma.fields.Integer(allow_none=True)
+    engineer_name = ma.fields.String(allow_none=True)
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
+    age_minutes = ma.fields.Integer(metadata={"description": "minutes since it was created"})
+    window_start = LocalDateTime(allow_none=True)
+    window_end = LocalDateTime(allow_none=True)
+    sla_state = ma.fields.String(metadata={"enum": [s.value for s in SlaState]})
+    urge_count = ma.fields.Integer(metadata={"description": "times the resident urged (催单)"})
+    unassigned_reason = ma.fields.String(allow_none=True)
+    contact_name = ma.fields.String(allow_none=True)
+    contact_mobile = ma.fields.String(
+        allow_none=True, metadata={"description": "always masked here: 138****8000"}
+    )
+    offer_expires_at = LocalDateTime(
+        allow_none=True, metadata={"description": "when its pending offer expires, if any"}
+    )
+
+
+class OrderBulkSchema(ma.Schema):
+    """POST /orders/bulk: one action on up to 100 orders."""
+
+    action = ma.fields.String(required=True, validate=ma.validate.OneOf(BULK_ACTIONS))
+    order_ids = ma.fields.List(
+        ma.fields.Integer(validate=ma.validate.Range(min=1)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=BULK_MAX),
+    )
+    engineer_id = ma.fields.Integer(
+        load_default=None,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "assign: the engineer (serving the orders' communities)"},
+    )
+    reason = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=300)
+    )
+
+    @ma.validates_schema
+    def _coherent(self, data, **kwargs):
+        ids = data.get("order_ids") or []
+        if len(set(ids)) != len(ids):
+            raise ma.ValidationError("each order once", "order_ids")
+        if data.get("action") == "assign" and data.get("engineer_id") is None:
+            raise ma.ValidationError("required to assign", "engineer_id")
+        if data.get("action") == "redispatch" and data.get("engineer_id") is not None:
+            raise ma.ValidationError("only for assign", "engineer_id")
+
+
+class BulkErrorSchema(ma.Schema):
+    code = ma.fields.String(metadata={"description": "illegal_transition, order_not_found …"})
+    message = ma.fields.String()
+    message_zh = ma.fields.String(allow_none=True)
+
+
+class BulkResultSchema(ma.Schema):
+    order_id = ma.fields.Integer()
+    ok = ma.fields.Boolean()
+    status = ma.fields.String(
+        allow_none=True, metadata={"description": "the order's state after (or when refused)"}
+    )
+    error = ma.fields.Nested(BulkErrorSchema, allow_none=True)
+
+
+class OrderBulkResultSchema(ma.Schema):
+    action = ma.fields.String()
+    succeeded = ma.fields.Integer()
+    failed = ma.fields.Integer()
+    results = ma.fields.List(
+        ma.fields.Nested(BulkResultSchema), metadata={"description": "per order, as given"}
+    )
