@@ -36,10 +36,13 @@ from models.order import (
     ReviewStatus,
     ServiceOrder,
     SlaState,
+    SlaStep,
 )
 from models.people import Engineer, EngineerSkill, Resident, StaffUser
 from models.points import PointsEntry
 from models.reputation import EngineerCommunity, EngineerLike
+from models.sla import SlaBreach
+from models.staff_alert import StaffAlert, StaffAlertKind, StaffAlertRead
 from models.upload import Upload
 from models.visit import Booking, BookingStatus, Visit, VisitSlot, VisitStatus
 from service_hub.plumbing.outbox import OutboxMessage  # plumbing: the outbox owns its table
@@ -49,6 +52,11 @@ __all__ = [
     "EngineerMonthKpi",
     "ResidentAddress",
     "SlaState",
+    "SlaStep",
+    "SlaBreach",
+    "StaffAlert",
+    "StaffAlertKind",
+    "StaffAlertRead",
     "CommunityStatus",
     "ActivityStatus",
     "ModerationStatus",
