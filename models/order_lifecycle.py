@@ -196,6 +196,7 @@ ACTIONS: dict[str, Action] = {
             _rules({S.IN_SERVICE}, engineer=ASSIGNED, admin=None),
             "complete is for: engineer.",
             S.COMPLETED,
+            facts=frozenset({"completion_photos"}),
             stamps=("completed_at",),
             messages=("order_completed",),
         ),

@@ -32,6 +32,7 @@ def init_api(app: Flask) -> ServiceHubApi:
     """Create the Api, register blueprints, install error handlers."""
     from service_hub import health
     from service_hub.activities.routes import blp as activities_blp
+    from service_hub.addresses.routes import blp as addresses_blp
     from service_hub.auth.routes import blp as auth_blp
     from service_hub.butler.routes import blp as butler_blp
     from service_hub.communities.registry import blp as registry_blp
@@ -58,6 +59,7 @@ def init_api(app: Flask) -> ServiceHubApi:
         auth_blp,
         registry_blp,
         communities_blp,
+        addresses_blp,
         engineers_blp,
         orders_blp,
         reviews_blp,

@@ -213,6 +213,7 @@ NESTED_OWNERS = {
     },
     "orders": {"review": "reviews"},
     "me": {
+        "addresses": "addresses",
         "butler": "butler",
         "communities": "communities",
         "coupons": "coupons",

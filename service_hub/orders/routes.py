@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth.access import current_principal, requires
-from service_hub.orders import console, service
+from service_hub.orders import cards, console, service
 from service_hub.orders.schemas import (
     OfferSchema,
     OrderActionSchema,
@@ -44,7 +44,7 @@ def _if_match() -> int | None:
 
 
 def _detail(order):
-    return {**{k: getattr(order, k) for k in OrderSchema().fields}, "timeline": timeline(order.id)}
+    return {**cards.order_card(current_principal(), order), "timeline": timeline(order.id)}
 
 
 @blp.route("/orders")
@@ -150,14 +150,16 @@ class OrderAction(MethodView):
         (with engineer_id) or redispatch an order, typically an unassigned one."""
         if action not in service.ORDER_ACTIONS:
             raise NotFound(f"No order action {action!r}.", code="unknown_action")
-        return service.perform(
+        order = service.perform(
             current_principal(),
             order_id,
             action,
             args["reason"],
             _if_match(),
             engineer_id=args["engineer_id"],
+            photos=args["photos"],
         )
+        return cards.order_card(current_principal(), order)
 
 
 @blp.route("/me/orders")
@@ -167,7 +169,8 @@ class MyOrders(MethodView):
     @blp.response(200, page_schema(OrderSchema))
     def get(self, page_args):
         """My orders (a resident's requests, or an engineer's assignments), newest first."""
-        return paginate(service.my_orders_query(current_principal()), **page_args)
+        page = paginate(service.my_orders_query(current_principal()), **page_args)
+        return {**page, "items": cards.order_cards(current_principal(), page["items"])}
 
 
 @blp.route("/engineers/me/offers")
@@ -176,5 +179,8 @@ class MyOffers(MethodView):
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, page_schema(OfferSchema))
     def get(self, page_args):
-        """My open offers, soonest to expire first."""
-        return paginate(service.open_offers_query(current_principal().engineer_id), **page_args)
+        """My open offers, soonest to expire first, each with the summary I decide on
+        (service, community and address, window, distance, description, photos)."""
+        principal = current_principal()
+        query = cards.open_offers_query(principal.engineer_id)
+        return paginate(query, **page_args, row_to_item=cards.offer_card_builder(principal))

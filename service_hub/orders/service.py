@@ -14,7 +14,6 @@ from models import (
     Community,
     DispatchOffer,
     Engineer,
-    OfferStatus,
     Resident,
     ServiceOrder,
     ServiceType,
@@ -22,8 +21,8 @@ from models import (
     VisitStatus,
 )
 from models import order_lifecycle as lifecycle
-from models.base import utcnow
 from models.order_lifecycle import Actor
+from service_hub.addresses.service import order_snapshot
 from service_hub.auth.regions import covers, require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
@@ -85,16 +84,18 @@ def create_order(
     source: str = "mini_program",
     photos: list[str] = (),
     coupon_id: int | None = None,
+    address_id: int | None = None,
 ) -> tuple[ServiceOrder, bool]:
     """Create an order and queue its dispatch; a repeated Idempotency-Key returns the first
     order when `request_fingerprint` matches the first request's, and is refused (422
-    idempotency_key_reused) when it does not. A chosen coupon is checked and reserved with it."""
+    idempotency_key_reused) when it does not. A chosen coupon is checked and reserved with it.
+    The order copies the resident's address and contact (addresses.service.order_snapshot)."""
     if idempotency_key:
         existing = _by_idempotency_key(resident_id, idempotency_key)
         if existing:
             require_same_request(existing.idempotency_fingerprint, request_fingerprint)
             return existing, False
-    get_community(community_id)
+    community = get_community(community_id)
     if not is_bound(resident_id, community_id):
         raise Forbidden(
             "Bind the community before requesting a service there.",
@@ -115,7 +116,9 @@ def create_order(
             fields={"window_end": ["must be after window_start"]},
         )
     photos = validate_photo_urls(list(photos))
+    snapshot = order_snapshot(resident_id, community, address_id)
     order = ServiceOrder(
+        **snapshot,
         photos=photos,
         resident_id=resident_id,
         community_id=community_id,
@@ -193,9 +196,12 @@ def perform(
     reason: str | None = None,
     expected_version: int | None = None,
     engineer_id: int | None = None,
+    photos: list[str] = (),
 ) -> ServiceOrder:
     """Apply an order action for the caller: the lifecycle checks version, role, party and
-    state under the row lock; offers and assignment go through dispatch, which applies it."""
+    state under the row lock; offers and assignment go through dispatch, which applies it.
+    `photos` (complete only) are the finished work's, kept as the order's completion_photos."""
+    facts = _completion_facts(action, photos)
     get_order_for(principal, order_id)
     actor = actor_of(principal)
     order = lifecycle.lock_order(order_id)
@@ -210,9 +216,22 @@ def perform(
         return assignment.assign_by_hand(order_id, engineer_id, actor, reason)
     if action == "redispatch":
         return assignment.redispatch(order_id, actor, reason)
-    lifecycle.apply(order, action, actor, reason)
+    lifecycle.apply(order, action, actor, reason, **facts)
     commit_and_relay()
     return order
+
+
+def _completion_facts(action: str, photos: list[str]) -> dict:
+    """The complete action's photos, proven to be our uploads; other actions take none."""
+    if not photos:
+        return {}
+    if action != "complete":
+        raise InvalidInput(
+            "Photos go with complete.",
+            message_zh="只有完成服务时可以上传完工照片",
+            fields={"photos": ["only for complete"]},
+        )
+    return {"completion_photos": validate_photo_urls(list(photos))}
 
 
 def on_cancelled(order: ServiceOrder) -> None:
@@ -242,16 +261,3 @@ def manages_region(actor: Actor, order: ServiceOrder) -> bool:
     if actor.principal is None:
         return False
     return covers(actor.principal, db.session.get(Community, order.community_id))
-
-
-def open_offers_query(engineer_id: int) -> sa.Select:
-    """An engineer's pending offers, soonest to expire first."""
-    return (
-        sa.select(DispatchOffer)
-        .where(
-            DispatchOffer.engineer_id == engineer_id,
-            DispatchOffer.status == OfferStatus.PENDING,
-            DispatchOffer.expires_at > utcnow(),
-        )
-        .order_by(DispatchOffer.expires_at)
-    )

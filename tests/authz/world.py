@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from models import FollowUp
 from service_hub.plumbing.extensions import db
 from tests import factories as f
-from tests.authz.policy import CAMPAIGN, activity_body, order_body, visit_body
+from tests.authz.policy import CAMPAIGN, activity_body, address_body, order_body, visit_body
 
 
 def run_jobs(app) -> None:
@@ -76,6 +76,11 @@ def build(app, client) -> tuple[dict, dict]:
         auth["engineer_here"],
         auth["manager_here"],
     )
+
+    # The resident here's address book: one address the probes change, one they delete.
+    for name in ("address", "spare_address"):
+        body = address_body(ids, "resident_here")
+        ids[name] = _created_id(client, "/api/v1/me/addresses", resident, body)
 
     # Two orders of the resident here, both offered to and accepted by the engineer here;
     # one is then worked to completion and reviewed (2★, which opens a follow-up).
