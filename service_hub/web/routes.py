@@ -70,19 +70,6 @@ def order(order_id: int):
     return render_template("web/order.html", config=config)
 
 
-@bp.get("/dashboard/orders")
-def orders():
-    """Managers' order queue: unassigned, offers about to expire, late, urged, all; bulk acts."""
-    return render_template("web/orders.html", config=_page_config(view="orders"))
-
-
-@bp.get("/dashboard/orders/<int:order_id>")
-def order(order_id: int):
-    """One order for managers: details, timeline, dispatch score breakdown, one-click acts."""
-    config = _page_config(view="order", order_id=order_id)
-    return render_template("web/order.html", config=config)
-
-
 @bp.get("/m/")
 def mobile():
     """Engineers' mobile view: offers, orders, questions, visits, ranking and points."""

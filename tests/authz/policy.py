@@ -288,17 +288,6 @@ TABLE: list[Call] = [
         MANAGERS,
         json=lambda ids, role: {"action": "redispatch", "order_ids": [ids["order"]]},
     ),
-    # The managers' order console: the list is filtered to the region (a manager elsewhere
-    # sees no rows); a bulk action answers per order, an order outside the region as
-    # order_not_found. Redispatching the world's accepted order is refused per order, so
-    # nothing changes.
-    Call("GET", "/api/v1/orders", MANAGERS),
-    Call(
-        "POST",
-        "/api/v1/orders/bulk",
-        MANAGERS,
-        json=lambda ids, role: {"action": "redispatch", "order_ids": [ids["order"]]},
-    ),
     # Reviews, likes, follow-ups.
     Call(
         "POST",
