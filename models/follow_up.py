@@ -39,4 +39,6 @@ class FollowUp(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("kind", "order_id"),
         sa.Index("ix_follow_up_status_created", "status", "created_at"),
+        # One community's follow-ups (its page in the dashboard), by status, oldest first.
+        sa.Index("ix_follow_up_community_status_created", "community_id", "status", "created_at"),
     )

@@ -237,4 +237,13 @@ class Review(db.Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_reason: Mapped[str | None] = mapped_column(sa.String(300))
 
-    __table_args__ = (sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+    __table_args__ = (
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        # The staff review queue (GET /moderation/held) reads only held rows.
+        sa.Index(
+            "ix_review_held",
+            "created_at",
+            postgresql_where=sa.text(f"status = '{ReviewStatus.HELD}'"),
+            sqlite_where=sa.text(f"status = '{ReviewStatus.HELD}'"),
+        ),
+    )
