@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
 
-from models import StaffUser
+from models import PointsEntry, StaffUser
 from models.base import utcnow
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.timefmt import local_zone
@@ -25,17 +26,56 @@ PHONE = {
 }
 
 
+MOBILE = "13800138000"
+# The community's gate in GCJ-02, as Chinese maps give it.
+LAT, LNG = 31.2235, 121.5443
+
+
 def seed(app) -> dict:
-    """A community served by two engineers; a resident's order is offered to the better one."""
-    community = f.community(app, name="枫林苑", household_count=800)
+    """A community served by two engineers; a resident with an address in it orders, and the
+    order is offered to the better engineer. The other engineer has a points history."""
+    community = f.community(
+        app,
+        name="枫林苑",
+        household_count=800,
+        district="浦东新区",
+        address="枫林路88号",
+        lat=LAT,
+        lng=LNG,
+    )
     service = f.service_type(app, name="净水器滤芯更换")
     engineer = f.engineer(app, communities=(community,), standing=0.8, name="王建国")
-    f.engineer(app, communities=(community,), standing=0.4, name="李师傅")
+    other = f.engineer(app, communities=(community,), standing=0.4, name="李师傅")
     resident = f.resident(app, communities=(community,), nickname="张阿姨")
     client, as_resident = app.test_client(), f.resident_auth(app, resident)
+    staff_ids = f.staff_id_of(app, engineer), f.staff_id_of(app, other)
     with app.app_context():
         tomorrow = (utcnow() + timedelta(days=1)).astimezone(local_zone())
-        username = db.session.get(StaffUser, f.staff_id_of(app, engineer)).username
+        username, other_username = (db.session.get(StaffUser, i).username for i in staff_ids)
+        db.session.add_all(
+            PointsEntry(
+                owner_kind="engineer",
+                owner_id=other,
+                points=points,
+                reason="order_completed",
+                source_event=f"seed:{n}",
+            )
+            for n, points in enumerate((10, 10, -5))
+        )
+        db.session.commit()
+    address = client.post(
+        "/api/v1/me/addresses",
+        headers=as_resident,
+        json={
+            "community_id": community,
+            "building": "12",
+            "unit": "2",
+            "room": "301",
+            "contact_name": "张阿姨",
+            "mobile": MOBILE,
+        },
+    )
+    assert address.status_code == 201, address.json
     window = tomorrow.replace(hour=10, minute=0, second=0, microsecond=0)
     order = client.post(
         "/api/v1/orders",
@@ -57,7 +97,12 @@ def seed(app) -> dict:
     assert question.status_code == 201, question.json
     assert question.json["status"] == "visible", "moderation held the question: engineers miss it"
     app.extensions["job_queue"].drain()  # dispatch: the offer goes to 王建国
-    return {"engineer": engineer, "username": username, "order": order.json["id"]}
+    return {
+        "engineer": engineer,
+        "username": username,
+        "other_username": other_username,
+        "order": order.json["id"],
+    }
 
 
 def _png() -> dict:
@@ -66,11 +111,19 @@ def _png() -> dict:
     return {"name": "done.png", "mimeType": "image/png", "buffer": out.getvalue()}
 
 
-def _sign_in(page, live_server) -> None:
+def _sign_in(page, live_server, username: str | None = None) -> None:
     page.goto(f"{live_server.url}/m/")
-    page.fill("input[name=login]", live_server.data["username"])
+    page.fill("input[name=login]", username or live_server.data["username"])
     page.fill("input[name=password]", f.PASSWORD)
     page.click("#signin-form button[type=submit]")
+
+
+def _amap_position(href: str) -> tuple[str, str]:
+    """(position, coordinate) of an Amap marker link."""
+    parts = urlsplit(href)
+    assert (parts.netloc, parts.path) == ("uri.amap.com", "/marker"), href
+    query = parse_qs(parts.query)
+    return query["position"][0], query["coordinate"][0]
 
 
 def test_engineer_accepts_an_offer_and_completes_it_with_a_photo(
@@ -79,12 +132,16 @@ def test_engineer_accepts_an_offer_and_completes_it_with_a_photo(
     from playwright.sync_api import expect
 
     page = open_page(**PHONE)
+    offers_asked = []
+    page.on("request", lambda r: offers_asked.append(r.url) if "/api/v1/orders/" in r.url else 0)
     _sign_in(page, live_server)
     order_id = live_server.data["order"]
 
     offer = page.locator(f".offer[data-order-id='{order_id}']")
     expect(offer).to_contain_text("净水器滤芯更换")
-    expect(offer).to_contain_text("枫林苑")
+    expect(offer).to_contain_text("枫林苑 浦东新区枫林路88号 12号楼2单元301室")
+    expect(offer).to_contain_text("距离约")
+    assert not offers_asked, f"the offer list fetched orders one by one: {offers_asked}"
     countdown = offer.locator(".countdown")
     expect(countdown).to_have_text(re.compile(r"剩余 (0\d|10):\d\d"))
     shown = countdown.text_content()
@@ -97,6 +154,14 @@ def test_engineer_accepts_an_offer_and_completes_it_with_a_photo(
     offer.get_by_role("button", name="接单").click()
     order = page.locator(f".order[data-order-id='{order_id}']")
     expect(order.locator(".status")).to_have_text("已接单")
+    # Where and who: the door, a call button with the full number, a map link in GCJ-02.
+    expect(order).to_contain_text("枫林苑 浦东新区枫林路88号 12号楼2单元301室")
+    expect(order).to_contain_text("联系人：张阿姨")
+    call = order.get_by_role("link", name=re.compile("拨打"))
+    expect(call).to_have_attribute("href", f"tel:{MOBILE}")
+    navigate = order.get_by_role("link", name="导航")
+    assert _amap_position(navigate.get_attribute("href")) == (f"{LNG},{LAT}", "gaode")
+    screenshot(page, "mobile-accepted")
     for button, status in (("出发", "在途"), ("开始服务", "服务中")):
         order.get_by_role("button", name=button).click()
         expect(order.locator(".status")).to_have_text(status)
@@ -106,18 +171,36 @@ def test_engineer_accepts_an_offer_and_completes_it_with_a_photo(
     screenshot(page, "mobile-order")
     order.get_by_role("button", name="完成服务").click()
     expect(order.locator(".status")).to_have_text("已完成")
+    # The finished card keeps the photo; the number is masked now and there is no call button.
+    expect(order.locator(".finished img")).to_have_count(1)
+    expect(order.get_by_role("link", name=re.compile("拨打"))).to_have_count(0)
+    expect(order).to_contain_text("138****8000")
+    screenshot(page, "mobile-finished")
 
     page.get_by_role("tab", name="我的").click()
     expect(page.locator("#points-balance")).to_have_text("10")
     expect(page.locator("#ranking")).to_contain_text("第 1 / 2 名")
     screenshot(page, "mobile-me")
 
-    # The completion photo is on the order's timeline, for the resident and managers.
+    # The completion photo is the order's, for the resident and managers too.
     detail = live_server.app.test_client().get(
         f"/api/v1/orders/{order_id}",
         headers=f.engineer_auth(live_server.app, live_server.data["engineer"]),
     )
-    assert re.search(r"完工照片 /media/[0-9a-f]{64}\.png", detail.json["timeline"][-1]["reason"])
+    photos = detail.json["completion_photos"]
+    assert len(photos) == 1 and re.fullmatch(r"/media/[0-9a-f]{64}\.png", photos[0]), photos
+
+
+def test_the_points_history_lists_each_entry(live_server, open_page):
+    from playwright.sync_api import expect
+
+    page = open_page(**PHONE)
+    _sign_in(page, live_server, live_server.data["other_username"])
+    page.get_by_role("tab", name="我的").click()
+    expect(page.locator("#points-balance")).to_have_text("15")
+    expect(page.locator("#points .point")).to_have_count(3)
+    expect(page.locator("#points .point").first).to_contain_text("完成工单")
+    assert "[object" not in page.locator("#points").inner_text()
 
 
 def test_a_tab_chosen_while_the_view_is_still_loading_shows_its_content(live_server, open_page):

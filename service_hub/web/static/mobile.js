@@ -1,5 +1,6 @@
 /* Engineers' mobile view: offers with a countdown, orders worked through their states with
-   photos, questions in my communities, visit announcements, my ranking and points. */
+   photos (the door, a call button and a map link while open), questions in my communities,
+   visit announcements, my ranking and points. */
 "use strict";
 
 (() => {
@@ -16,12 +17,21 @@
     in_service: ["complete", "完成服务"],
   };
   const POINT_REASONS = { order_completed: "完成工单", butler_order: "管家工单" };
-  const MAX_PHOTOS = 3; // completion photos ride in the reason text (300 characters)
+  const MAX_PHOTOS = 9; // the complete action's photos (OrderActionSchema)
+  // The states in which the order's engineer sees the resident's number in full and may call.
+  const OPEN = new Set(["accepted", "en_route", "in_service"]);
   const me = { engineer: null, communities: [], services: new Map() };
   let ordersPage = 1;
 
   const communityName = (id) => me.communities.find((c) => c.id === id)?.name || `小区 #${id}`;
   const serviceName = (id) => me.services.get(id)?.name || `服务 #${id}`;
+  /** Where to go: the door (address_text) when the order has one, else the community's street. */
+  const placeText = (o) => o.address_text || [o.community_name, o.community_address]
+    .filter(Boolean).join(" ");
+  /** The map link: Amap, GCJ-02 coordinates, built by the server (map_url). */
+  const mapLink = (o) => (o.map_url ? el("a", {
+    class: "button secondary nav", href: o.map_url, target: "_blank", rel: "noopener",
+  }, "导航") : null);
   const windowText = (o) => (o.window_start ? `${SH.fmtTime(o.window_start)} – ${SH.fmtTime(o.window_end)}`
     : "时间待约");
   const photoList = (urls) => (urls.length
@@ -60,27 +70,25 @@
   }
 
   async function loadOffers() {
+    // Each offer carries its summary (what, where, when, how far): no order fetched per offer.
     const page = await api("/engineers/me/offers", { query: { page_size: 20 } });
-    // An offer carries only the order's id: the order tells what, where and when.
-    const orders = await Promise.all(page.items.map((o) => api(`/orders/${o.order_id}`)
-      .catch(() => null)));
     countOffers(page.total);
-    $("#offers").replaceChildren(...(page.items.length ? page.items.map((offer, i) =>
-      offerItem(offer, orders[i])) : [el("p", { class: "muted" }, "暂无待接工单")]));
+    $("#offers").replaceChildren(...(page.items.length ? page.items.map(offerItem)
+      : [el("p", { class: "muted" }, "暂无待接工单")]));
     tick();
   }
 
-  function offerItem(offer, order) {
-    const distance = offer.dispatch_breakdown?.distance_km;
+  function offerItem(offer) {
+    const s = offer.summary;
     const item = el("div", { class: "item offer", dataset: { orderId: offer.order_id } },
-      el("div", { class: "title" }, order ? serviceName(order.service_type_id) : `工单 #${offer.order_id}`,
+      el("div", { class: "title" }, s.service_name,
         el("span", { class: "countdown", dataset: { expires: offer.expires_at } })),
-      order ? el("div", {}, `${communityName(order.community_id)} · #${order.id}`) : null,
-      order ? el("div", { class: "muted" }, windowText(order)) : null,
-      distance !== undefined ? el("div", { class: "muted" }, `距离约 ${SH.fmtNumber(distance, 1)} 公里`)
-        : null,
-      order?.description ? el("div", {}, order.description) : null,
-      order ? photoList(order.photos) : null);
+      el("div", { class: "place" }, placeText(s)),
+      el("div", { class: "muted" }, windowText(s)),
+      el("div", { class: "muted" }, `距离约 ${SH.fmtNumber(s.distance_km, 1)} 公里 · #${offer.order_id}`),
+      s.description ? el("div", {}, s.description) : null,
+      photoList(s.photos),
+      el("div", { class: "actions" }, mapLink(s)));
     const accept = el("button", { type: "button", onclick: () => answer(offer, "accept") }, "接单");
     const decline = el("button", {
       type: "button", class: "danger",
@@ -142,18 +150,38 @@
   const photosKey = (id) => `serviceHub.photos.${id}`;
   const savedPhotos = (id) => JSON.parse(sessionStorage.getItem(photosKey(id)) || "[]");
 
+  /** Who to ask for, and while the order is open a call button with the full number. */
+  function contact(order) {
+    if (!order.contact_name && !order.contact_mobile) return null;
+    const callable = OPEN.has(order.status) && /^\d{11}$/.test(order.contact_mobile || "");
+    return el("div", { class: "contact" },
+      el("span", {}, `联系人：${order.contact_name || "—"}`),
+      callable ? el("a", { class: "button call", href: `tel:${order.contact_mobile}` },
+        `拨打 ${order.contact_mobile}`)
+        : el("span", { class: "muted" }, order.contact_mobile || ""));
+  }
+
   function orderItem(order) {
     const next = NEXT[order.status];
+    const open = OPEN.has(order.status);
     const item = el("div", { class: "item order", dataset: { orderId: order.id, status: order.status } },
-      el("div", { class: "title" }, serviceName(order.service_type_id),
+      el("div", { class: "title" }, order.service_name || serviceName(order.service_type_id),
         el("span", { class: `status ${order.status}` }, STATUS[order.status] || order.status)),
-      el("div", {}, `${communityName(order.community_id)} · #${order.id}`),
+      el("div", {}, `${order.community_name || communityName(order.community_id)} · #${order.id}`),
+      el("div", { class: "place" }, placeText(order)),
       el("div", { class: "muted" }, windowText(order)),
+      contact(order),
+      open ? el("div", { class: "actions" }, mapLink(order)) : null,
       order.description ? el("div", {}, order.description) : null,
       photoList(order.photos));
     if (order.status === "in_service") item.append(photoPicker(order));
     if (order.status === "completed" && order.completed_at) {
       item.append(el("div", { class: "muted" }, `完成于 ${SH.fmtTime(order.completed_at)}`));
+    }
+    if (order.completion_photos?.length) {
+      item.append(el("div", { class: "finished" }, el("div", { class: "muted" }, "完工照片"),
+        el("div", { class: "photos" }, order.completion_photos.map((u) =>
+          el("img", { src: u, alt: "完工照片" })))));
     }
     if (next) {
       item.append(el("div", { class: "actions" }, el("button", {
@@ -199,7 +227,7 @@
       const updated = await api(`/orders/${order.id}/${action}`, {
         method: "POST",
         headers: { "If-Match": `"${order.version}"` }, // someone else changed it: 412, no harm
-        json: photos.length ? { reason: `完工照片 ${photos.join(" ")}` } : {},
+        json: photos.length ? { photos } : {},
       });
       if (action === "complete") sessionStorage.removeItem(photosKey(order.id));
       item.replaceWith(orderItem(updated));
@@ -305,9 +333,11 @@
   // ---- me: points and ranking ----
   async function loadMe() {
     const points = await api("/engineers/me/points", { query: { page_size: 10 } });
+    // replaceChildren takes nodes, not an array (an array would be written as its text):
+    // the history is spread after the balance.
     $("#points").replaceChildren(
       el("div", { class: "points", id: "points-balance" }, points.balance),
-      points.items.map((p) => el("div", { class: "item" }, el("div", { class: "title" },
+      ...points.items.map((p) => el("div", { class: "item point" }, el("div", { class: "title" },
         `${POINT_REASONS[p.reason] || p.reason} · ${SH.fmtTime(p.created_at)}`,
         el("span", {}, `${p.points > 0 ? "+" : ""}${p.points}`)))));
     const profile = await api(`/engineers/${me.engineer.id}`);
