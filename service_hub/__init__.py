@@ -7,6 +7,7 @@ import os
 
 from flask import Flask
 
+from service_hub.plumbing import log_redaction
 from service_hub.plumbing.config import check_config, load_config
 
 log = logging.getLogger("service_hub")
@@ -47,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    log_redaction.install()  # no phone number reaches the logs (docs/privacy.md)
 
     from service_hub import wiring
     from service_hub.api import init_api
