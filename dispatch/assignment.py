@@ -248,6 +248,24 @@ def expire_offer(offer_id: int) -> bool:
     return True
 
 
+def expire_early(order_id: int, why: str) -> bool:
+    """Expire the order's unanswered offer now, before its time, and pass the order on (the
+    SLA check does this when acceptance is at risk); False if no offer is pending."""
+    order = lock_order(order_id)
+    offer = db.session.scalars(
+        sa.select(DispatchOffer).where(
+            DispatchOffer.order_id == order.id, DispatchOffer.status == OfferStatus.PENDING
+        )
+    ).first()
+    if offer is None or order.status != OrderStatus.OFFERED:
+        db.session.rollback()
+        return False
+    offer.status, offer.responded_at = OfferStatus.EXPIRED, utcnow()
+    apply(order, "expire", SYSTEM, f"{why} (engineer {offer.engineer_id})")
+    commit_and_relay()
+    return True
+
+
 def assign_by_hand(
     order_id: int, engineer_id: int, actor: Actor, reason: str | None
 ) -> ServiceOrder:

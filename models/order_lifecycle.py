@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -37,6 +38,7 @@ from models.base import utcnow
 from service_hub.plumbing.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.outbox import record
+from service_hub.plumbing.timefmt import local_datetime_text
 
 S = OrderStatus
 
@@ -78,16 +80,21 @@ class Action:
     event: str  # the timeline's word (and what KPI rollup counts)
     who: dict[str, Rule]  # role → rule; a role not listed may not
     forbidden: str  # the 403's message for a role not listed
-    target: str  # the status it leads to
+    target: str | None  # the status it leads to (None: the status stays)
     needs: dict[str, str] = field(default_factory=dict)  # fact → 422 message when missing
     facts: frozenset[str] = frozenset()  # order columns a caller may set with it
     stamps: tuple[str, ...] = ()  # order columns set to now
     reason_kept_as: str | None = None  # order column the reason is kept in
+    # where a window given with it (facts window_start, window_end) is kept: "<it>_start/_end"
+    window_kept_as: str = "window"
+    counted_in: str | None = None  # order column set to the number of its events on the order
+    effects: tuple[str, ...] = ()  # changes of the order's own columns, in EFFECTS
     withdraws_offers: bool = False  # pending offers are withdrawn
     guards: tuple[str, ...] = ()  # further checks, in GUARDS
     messages: tuple[str, ...] = ()  # outbox messages, in MESSAGES
     # how it is reached: "action" (POST /orders/<id>/<action>), "create" (POST /orders, and
-    # a visit booking), "booking" (POST /visits/<id>/book), "job" (the dispatch jobs)
+    # a visit booking), "booking" (POST /visits/<id>/book), "job" (the dispatch jobs),
+    # "follow" (taken by what another action sets off: a second visit's new order)
     via: str = "action"
 
 
@@ -100,6 +107,17 @@ WAITING = (S.CREATED, S.DISPATCHING, S.OFFERED, S.UNASSIGNED)
 RESIDENT_CANCELLABLE = frozenset({*WAITING, S.ACCEPTED, S.EN_ROUTE})
 MANAGER_CANCELLABLE = RESIDENT_CANCELLABLE | {S.IN_SERVICE}
 MANAGER_CANCEL_REASON = "Managers give a reason to cancel."
+# A resident may urge (催单) an order still to be done: at most URGE_MAX times, URGE_INTERVAL
+# apart. They may move its window before the engineer sets off, at most RESCHEDULE_MAX times
+# (an engineer's proposal they accept does not count).
+URGEABLE = frozenset({*WAITING, S.ACCEPTED, S.EN_ROUTE, S.IN_SERVICE})
+URGE_MAX = 5
+URGE_INTERVAL = timedelta(minutes=10)
+RESCHEDULABLE = frozenset({*WAITING, S.ACCEPTED})
+RESCHEDULE_MAX = 2
+RESCHEDULE_REASON = "Say why the window changes."
+NEW_WINDOW = {"window_start": "Give the new window's start.", "window_end": "Give its end."}
+WINDOW = frozenset(NEW_WINDOW)
 
 ACTIONS: dict[str, Action] = {
     a.name: a
@@ -107,7 +125,8 @@ ACTIONS: dict[str, Action] = {
         Action(
             "create",
             "create",
-            {"resident": Rule(OWNER, frozenset({None}))},
+            # the system: a second visit's new order (the first order's second-visit asks)
+            {"resident": Rule(OWNER, frozenset({None})), "system": Rule(None, frozenset({None}))},
             "Orders are created for a resident.",
             S.CREATED,
             messages=("dispatch_first",),
@@ -189,6 +208,7 @@ ACTIONS: dict[str, Action] = {
             _rules({S.EN_ROUTE}, engineer=ASSIGNED, admin=None),
             "start is for: engineer.",
             S.IN_SERVICE,
+            stamps=("started_at",),
         ),
         Action(
             "complete",
@@ -241,6 +261,85 @@ ACTIONS: dict[str, Action] = {
             S.DISPATCHING,
             facts=frozenset({"unassigned_reason"}),
             messages=("dispatch_again",),
+        ),
+        # Promises kept (docs/sla.md): urges, window changes and second visits. The status
+        # stays; the SLA deadlines follow (service_hub/sla, registered in EVENT_HOOKS).
+        Action(
+            "urge",
+            "urge",
+            _rules(URGEABLE, resident=OWNER),
+            "Only the resident urges their order.",
+            None,
+            stamps=("last_urged_at",),
+            counted_in="urge_count",
+            guards=("may_urge",),
+        ),
+        Action(
+            "reschedule",
+            "reschedule",
+            _rules(
+                RESCHEDULABLE, reason=RESCHEDULE_REASON, resident=OWNER, manager=REGION, admin=None
+            ),
+            "The resident (or staff for them) moves the window; engineers propose one.",
+            None,
+            needs=NEW_WINDOW,
+            facts=WINDOW,
+            counted_in="reschedule_count",
+            guards=("may_reschedule",),
+            effects=("drop_proposal",),
+        ),
+        Action(
+            "propose-window",
+            "propose_window",
+            _rules({S.ACCEPTED}, engineer=ASSIGNED),
+            "Only the order's engineer proposes a window.",
+            None,
+            needs=NEW_WINDOW,
+            facts=WINDOW,
+            window_kept_as="proposed_window",
+            messages=("window_proposed",),
+        ),
+        Action(
+            "accept-window",
+            "accept_window",
+            _rules({S.ACCEPTED}, resident=OWNER),
+            "Only the resident answers a proposed window.",
+            None,
+            guards=("has_proposal",),
+            effects=("take_proposal",),
+        ),
+        Action(
+            "decline-window",
+            "decline_window",
+            _rules({S.ACCEPTED}, resident=OWNER),
+            "Only the resident answers a proposed window.",
+            None,
+            guards=("has_proposal",),
+            effects=("drop_proposal",),
+        ),
+        Action(
+            "second-visit",
+            "second_visit",
+            _rules(
+                {S.COMPLETED},
+                reason="Say why a second visit is needed.",
+                engineer=ASSIGNED,
+                manager=REGION,
+                admin=None,
+            ),
+            "second-visit is for the order's engineer and managers.",
+            None,
+            guards=("no_open_second_visit",),
+        ),
+        Action(
+            "revisit",
+            "revisit",
+            {"system": Rule(None, frozenset({S.CREATED}))},
+            "A second visit goes to the first visit's engineer by itself.",
+            S.ACCEPTED,
+            stamps=("accepted_at",),
+            messages=("order_accepted",),
+            via="follow",
         ),
     )
 }
@@ -318,10 +417,84 @@ def _no_complaint_yet(order: ServiceOrder, reason: str | None) -> None:
         )
 
 
+def _may_urge(order: ServiceOrder, reason: str | None) -> None:
+    if order.urge_count >= URGE_MAX:
+        raise Conflict(
+            f"An order may be urged {URGE_MAX} times.",
+            code="urge_limit",
+            message_zh=f"每个工单最多催单{URGE_MAX}次，我们已在加紧处理",
+        )
+    if order.last_urged_at is not None:
+        wait = int((order.last_urged_at + URGE_INTERVAL - utcnow()).total_seconds()) + 1
+        if wait > 0:
+            raise AppError(
+                "This order was urged a moment ago.",
+                status=429,
+                code="urge_too_soon",
+                message_zh=f"刚刚已催过单，请{-(-wait // 60)}分钟后再试",
+                details={"retry_after": wait},
+                headers={"Retry-After": str(wait)},
+            )
+
+
+def _may_reschedule(order: ServiceOrder, reason: str | None) -> None:
+    if order.reschedule_count >= RESCHEDULE_MAX:
+        raise Conflict(
+            f"A window may be changed {RESCHEDULE_MAX} times.",
+            code="reschedule_limit",
+            message_zh=f"上门时间最多修改{RESCHEDULE_MAX}次，如需再改请联系客服",
+        )
+
+
+def _has_proposal(order: ServiceOrder, reason: str | None) -> None:
+    if order.proposed_window_start is None:
+        raise Conflict(
+            "The engineer has proposed no window.",
+            code="no_proposal",
+            message_zh="工程师没有提出新的上门时间",
+        )
+
+
+def _no_open_second_visit(order: ServiceOrder, reason: str | None) -> None:
+    open_visit = db.session.scalar(
+        sa.select(ServiceOrder.id).where(
+            ServiceOrder.parent_order_id == order.id,
+            ServiceOrder.status.not_in((S.COMPLETED, S.CANCELLED)),
+        )
+    )
+    if open_visit is not None:
+        raise Conflict(
+            "A second visit of this order is open already.",
+            code="second_visit_open",
+            message_zh="该工单已有进行中的二次上门",
+            details={"order_id": open_visit},
+        )
+
+
 # Checks after the state's (order, reason), named by the actions that need them.
 GUARDS: dict[str, Callable[[ServiceOrder, str | None], None]] = {
     "says_what_went_wrong": _says_what_went_wrong,
     "no_complaint_yet": _no_complaint_yet,
+    "may_urge": _may_urge,
+    "may_reschedule": _may_reschedule,
+    "has_proposal": _has_proposal,
+    "no_open_second_visit": _no_open_second_visit,
+}
+
+
+def _take_proposal(order: ServiceOrder) -> None:
+    order.window_start, order.window_end = order.proposed_window_start, order.proposed_window_end
+    _drop_proposal(order)
+
+
+def _drop_proposal(order: ServiceOrder) -> None:
+    order.proposed_window_start = order.proposed_window_end = None
+
+
+# Changes of the order's own columns beyond facts and stamps, named by the actions.
+EFFECTS: dict[str, Callable[[ServiceOrder], None]] = {
+    "take_proposal": _take_proposal,
+    "drop_proposal": _drop_proposal,
 }
 
 
@@ -398,12 +571,14 @@ def _step(
     order: ServiceOrder, action: Action, actor: Actor, reason: str | None, facts: dict
 ) -> None:
     now = utcnow()
-    for column, value in facts.items():
-        setattr(order, column, value)
+    for fact, value in facts.items():
+        setattr(order, _column(action, fact), value)
     for column in action.stamps:
         setattr(order, column, now)
     if action.reason_kept_as:
         setattr(order, action.reason_kept_as, reason)
+    for effect in action.effects:
+        EFFECTS[effect](order)
     if action.withdraws_offers:
         db.session.execute(
             sa.update(DispatchOffer)
@@ -411,7 +586,7 @@ def _step(
             .values(status=OfferStatus.WITHDRAWN, responded_at=now)
         )
     from_status = order.status if action.name != "create" else None
-    order.status = action.target
+    order.status = action.target or order.status
     event = OrderEvent(
         order_id=order.id,
         community_id=order.community_id,
@@ -424,12 +599,29 @@ def _step(
         at=now,
     )
     db.session.add(event)
+    if action.counted_in:  # set from the rows it counts (autoflush includes this event)
+        setattr(order, action.counted_in, _events_of(order, action.event))
     for hook in EVENT_HOOKS:
         hook(event, order)
     for hook in AFTER[action.name]:
         hook(order)
     for message in action.messages:
         MESSAGES[message](order)
+
+
+def _column(action: Action, fact: str) -> str:
+    """The order column a fact lands in: a window goes where the action keeps it."""
+    if fact in WINDOW:
+        return fact.replace("window", action.window_kept_as, 1)
+    return fact
+
+
+def _events_of(order: ServiceOrder, event: str) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            OrderEvent.order_id == order.id, OrderEvent.action == event
+        )
+    )
 
 
 def _dispatch_first(order: ServiceOrder) -> None:
@@ -444,15 +636,21 @@ def _dispatch_again(order: ServiceOrder) -> None:
 
 
 def _notify(kind: str, key: str, *names: str) -> Callable[[ServiceOrder], None]:
-    """A resident_notify message of `kind`, naming the engineer and/or the service."""
+    """A resident_notify message of `kind`, naming the engineer, the service and/or the
+    proposed window (`proposal`: its start in local time; keyed by the order's version too,
+    since an engineer may propose again)."""
 
     def send(order: ServiceOrder) -> None:
         payload = {"kind": kind, "resident_id": order.resident_id, "order_id": order.id}
+        event_key = f"order:{order.id}:{key}"
         if "engineer" in names:
             payload["engineer_name"] = db.session.get(Engineer, order.engineer_id).name
         if "service" in names:
             payload["service_name"] = db.session.get(ServiceType, order.service_type_id).name
-        record("resident_notify", f"order:{order.id}:{key}", payload)
+        if "proposal" in names:
+            payload["local_start"] = local_datetime_text(order.proposed_window_start)
+            event_key += f":{_events_of(order, ACTIONS['propose-window'].event)}"
+        record("resident_notify", event_key, payload)
 
     return send
 
@@ -463,4 +661,5 @@ MESSAGES: dict[str, Callable[[ServiceOrder], None]] = {
     "order_accepted": _notify("order_accepted", "accepted", "engineer", "service"),
     "engineer_en_route": _notify("engineer_en_route", "en_route", "engineer"),
     "order_completed": _notify("order_completed", "completed", "service"),
+    "window_proposed": _notify("window_proposed", "window_proposed", "engineer", "proposal"),
 }

@@ -96,6 +96,19 @@ def _kinds() -> tuple[NotificationKind, ...]:
             },
         ),
         NotificationKind(
+            "window_proposed",
+            "工程师建议调整上门时间",
+            "{engineer_name}建议改为{local_start}上门，请在工单中确认或拒绝。",
+            "pages/order/detail?id={order_id}",
+            TRANSACTIONAL,
+            lambda p: {
+                "character_string1": str(p["order_id"]),
+                "name2": p["engineer_name"],
+                "time3": p["local_start"],
+                "thing4": "请在工单中确认或拒绝",
+            },
+        ),
+        NotificationKind(
             "activity_reminder",
             "活动提醒",
             "您报名的“{title}”将于{local_start}在{place}开始。",

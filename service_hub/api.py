@@ -45,6 +45,7 @@ def init_api(app: Flask) -> ServiceHubApi:
     from service_hub.points.routes import blp as points_blp
     from service_hub.qa.routes import blp as qa_blp
     from service_hub.reviews.routes import blp as reviews_blp
+    from service_hub.sla.routes import blp as sla_blp
     from service_hub.uploads.routes import blp as uploads_blp
     from service_hub.visits.routes import blp as visits_blp
 
@@ -72,6 +73,7 @@ def init_api(app: Flask) -> ServiceHubApi:
         butler_blp,
         points_blp,
         coupons_blp,
+        sla_blp,
     ):
         api.register_blueprint(blp, url_prefix="/api/v1")
     from service_hub.web.routes import bp as web_bp

@@ -27,6 +27,8 @@ from service_hub.orders.service import manages_region, on_cancelled, on_complain
 from service_hub.plumbing import outbox
 from service_hub.plumbing.jobqueue import InProcessJobQueue
 from service_hub.plumbing.outbox import redeliver_overdue, relay_stale
+from service_hub.sla.checks import check_promises
+from service_hub.sla.tracking import track
 from service_hub.visits.service import open_order_visit
 
 # kind → (queue, handler of the OutboxMessage)
@@ -41,9 +43,11 @@ OUTBOX_HANDLERS = {
 # The order lifecycle (models/order_lifecycle.py) sits below every rule that reacts to it.
 HOOKS = (
     (lifecycle.EVENT_HOOKS, count_event),  # KPI rollup counts every timeline event
+    (lifecycle.EVENT_HOOKS, track),  # deadlines, SLA state and breaches follow every step
     (lifecycle.REGION_CHECKS, manages_region),  # "a manager of the order's region"
     (lifecycle.AFTER["accept"], open_order_visit),  # an accepted order is a visit
     (lifecycle.AFTER["assign"], open_order_visit),
+    (lifecycle.AFTER["revisit"], open_order_visit),  # a second visit by the same engineer
     (lifecycle.AFTER["cancel"], on_cancelled),
     (lifecycle.AFTER["complete"], on_completed),
     (lifecycle.AFTER["complain"], on_complained),
@@ -57,6 +61,8 @@ PERIODIC_JOBS = (
     (relay_stale, "default", 5),
     (redeliver_overdue, "default", 60),
     (sweep, "dispatch", 60),
+    # Orders at risk and breached: marked, counted, alerted; unanswered offers passed on.
+    (check_promises, "default", 60),
     (reconcile, "notifications", 60),
     (remind_upcoming_activities, "notifications", 15 * 60),
     (remind_expiring_coupons, "notifications", 15 * 60),

@@ -190,6 +190,7 @@ RESOURCE_OWNERS = {
     "readyz": "health",
     "reviews": "reviews",
     "services": "communities",
+    "staff": "sla",
     "uploads": "uploads",
     "visits": "visits",
 }

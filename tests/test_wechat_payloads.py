@@ -66,6 +66,37 @@ def _order_served(app, client, run_jobs) -> int:
     return resident_id
 
 
+def _window_proposed(app, client, run_jobs) -> int:
+    """The engineer of an accepted order proposes another window."""
+    community_id = f.community(app)
+    resident_id = _subscribed_resident(app, (community_id,))
+    engineer_id = f.engineer(app, communities=(community_id,))
+    created = client.post(
+        "/api/v1/orders",
+        headers=f.resident_auth(app, resident_id),
+        json={
+            "community_id": community_id,
+            "service_type_id": f.service_type(app),
+            "preferred_engineer_id": engineer_id,
+        },
+    )
+    assert created.status_code == 201, ("create the order", created.json)
+    run_jobs()
+    engineer = f.engineer_auth(app, engineer_id)
+    order = f"/api/v1/orders/{created.json['id']}"
+    accepted = client.post(f"{order}/accept", headers=engineer, json={})
+    assert accepted.status_code == 200, ("accept", accepted.json)
+    start = utcnow() + timedelta(days=1)
+    window = {
+        "window_start": start.isoformat(),
+        "window_end": (start + timedelta(hours=2)).isoformat(),
+    }
+    proposed = client.post(f"{order}/propose-window", headers=engineer, json=window)
+    assert proposed.status_code == 200, ("propose a window", proposed.json)
+    run_jobs()
+    return resident_id
+
+
 def _activity_reminder(app, client, run_jobs) -> int:
     community_id = f.community(app)
     resident_id = _subscribed_resident(app, (community_id,))
@@ -124,6 +155,7 @@ SCENARIOS = {
     "order_accepted": _order_served,
     "engineer_en_route": _order_served,
     "order_completed": _order_served,
+    "window_proposed": _window_proposed,
     "activity_reminder": _activity_reminder,
     "coupon_granted": _coupon_granted,
     "coupon_expiring": _coupon_expiring,

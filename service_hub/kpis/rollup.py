@@ -1,7 +1,9 @@
-"""Keep per-community monthly counters current, and rebuild them from raw events.
+"""Keep per-community and per-engineer monthly counters current, and rebuild them from raw
+events.
 
-The incremental path (`count_event`, `count_rating`) and the rebuild read the same facts:
-order events by their action and time, reviews by their time, each in its local month.
+The incremental path (`count_event`, `count_rating`, `count_breaches`) and the rebuild read
+the same facts: order events by their action and time, reviews by their time, SLA breaches by
+their time, each in its local month.
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from models import CommunityMonthKpi, CommunityMonthResident, OrderEvent, Review, ServiceOrder
+from models import (
+    CommunityMonthKpi,
+    CommunityMonthResident,
+    EngineerMonthKpi,
+    OrderEvent,
+    Review,
+    ServiceOrder,
+    SlaBreach,
+)
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.sql import insert_ignoring_duplicates, upsert_increment
 from service_hub.plumbing.timefmt import month_of
@@ -22,6 +32,8 @@ ACTION_COUNTERS = {
     "complete": "orders_completed",
     "cancel": "orders_cancelled",
     "complain": "complaints",
+    "urge": "urges",
+    "second_visit": "repeat_visits",  # on the first order: its fix did not hold
 }
 ACCEPT_ACTIONS = ("accept", "assign", "book")  # the order has its engineer from now on
 ARRIVAL_ACTION = "start"  # the engineer is at the door
@@ -39,7 +51,19 @@ COUNTERS = (
     "arrivals_with_window",
     "arrivals_on_time",
     "active_residents",
+    "sla_breaches",
+    "urges",
+    "repeat_visits",
 )
+# Per engineer: order event action → counter, for the engineer the order had at the event
+# (an urge before anyone accepted the order is nobody's). First-time fix rate =
+# 1 - repeat_visits / orders_completed. SLA breaches come from sla_breach rows.
+ENGINEER_ACTION_COUNTERS = {
+    "complete": "orders_completed",
+    "urge": "urges",
+    "second_visit": "repeat_visits",
+}
+ENGINEER_COUNTERS = ("orders_completed", "sla_breaches", "urges", "repeat_visits")
 
 
 def increments_for(
@@ -60,6 +84,23 @@ def increments_for(
             "arrivals_on_time": int(at <= window_start + ON_TIME_GRACE),
         }
     return {}
+
+
+def engineer_at(engineer_id: int | None, accepted_at: datetime | None, at: datetime) -> int | None:
+    """The engineer an order had at a moment: its engineer once accepted (an order's engineer
+    never changes after acceptance), nobody before."""
+    if engineer_id is None or accepted_at is None or at < accepted_at:
+        return None
+    return engineer_id
+
+
+def _bump_engineer(engineer_id: int, moment: datetime, increments: dict[str, int]) -> None:
+    upsert_increment(
+        EngineerMonthKpi,
+        {"engineer_id": engineer_id, "month": month_of(moment)},
+        {**dict.fromkeys(ENGINEER_COUNTERS, 0), **increments},
+        ["engineer_id", "month"],
+    )
 
 
 def _bump(community_id: int, moment: datetime, increments: dict[str, int]) -> None:
@@ -90,6 +131,36 @@ def count_event(event: OrderEvent, order: ServiceOrder) -> None:
         increments["active_residents"] = new
     if increments:
         _bump(event.community_id, event.at, increments)
+    engineer_id = engineer_at(order.engineer_id, order.accepted_at, event.at)
+    if event.action in ENGINEER_ACTION_COUNTERS and engineer_id is not None:
+        _bump_engineer(engineer_id, event.at, {ENGINEER_ACTION_COUNTERS[event.action]: 1})
+
+
+def count_breaches(breaches: list) -> None:
+    """Count SLA breaches (new sla_breach rows, or rows with their community_id, engineer_id
+    and breached_at) in their community's and engineer's month, in
+    the caller's transaction: communities first, then engineers, each in id order, so two
+    transactions counting at once take the rows' locks in the same order."""
+    communities: dict[tuple[int, str], int] = defaultdict(int)
+    engineers: dict[tuple[int, str], int] = defaultdict(int)
+    for breach in breaches:
+        communities[(breach.community_id, month_of(breach.breached_at))] += 1
+        if breach.engineer_id is not None:
+            engineers[(breach.engineer_id, month_of(breach.breached_at))] += 1
+    for (community_id, month), n in sorted(communities.items()):
+        upsert_increment(
+            CommunityMonthKpi,
+            {"community_id": community_id, "month": month},
+            {**dict.fromkeys(COUNTERS, 0), "sla_breaches": n},
+            ["community_id", "month"],
+        )
+    for (engineer_id, month), n in sorted(engineers.items()):
+        upsert_increment(
+            EngineerMonthKpi,
+            {"engineer_id": engineer_id, "month": month},
+            {**dict.fromkeys(ENGINEER_COUNTERS, 0), "sla_breaches": n},
+            ["engineer_id", "month"],
+        )
 
 
 def count_rating(review: Review) -> None:
@@ -103,16 +174,23 @@ def count_rating_change(review: Review, delta: int) -> None:
 
 
 def rebuild(progress=None) -> int:
-    """Recompute every rollup from order events and reviews; returns the rows written.
+    """Recompute every rollup from order events, reviews and SLA breaches; returns the
+    community rows written.
 
     Streams the raw rows, so memory grows with communities × months, not with orders.
     """
     totals: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    by_engineer: dict[tuple[int, str], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(ENGINEER_COUNTERS, 0)
+    )
     if db.session.get_bind().dialect.name == "postgresql":
         # Events that commit while we rebuild wait for this lock and bump the rebuilt rows
         # afterwards; events committed before it are in what we read. None is lost.
         db.session.execute(
-            sa.text("LOCK TABLE community_month_kpi, community_month_resident IN EXCLUSIVE MODE")
+            sa.text(
+                "LOCK TABLE community_month_kpi, community_month_resident, engineer_month_kpi "
+                "IN EXCLUSIVE MODE"
+            )
         )
     events = db.session.execute(
         sa.select(
@@ -122,19 +200,30 @@ def rebuild(progress=None) -> int:
             ServiceOrder.created_at,
             ServiceOrder.window_start,
             ServiceOrder.resident_id,
+            ServiceOrder.engineer_id,
+            ServiceOrder.accepted_at,
         )
         .join(ServiceOrder, ServiceOrder.id == OrderEvent.order_id)
         .where(OrderEvent.action.in_(COUNTED_ACTIONS))
         .execution_options(yield_per=5000)
     )
     active: set[tuple[int, str, int]] = set()
-    for n, (community_id, action, at, created_at, window_start, resident_id) in enumerate(
-        events, 1
-    ):
+    for n, (
+        community_id,
+        action,
+        at,
+        created_at,
+        window_start,
+        resident_id,
+        *engineer,
+    ) in enumerate(events, 1):
         month = month_of(at)
         row = totals[(community_id, month)]
         for name, value in increments_for(action, at, created_at, window_start).items():
             row[name] += value
+        engineer_id = engineer_at(*engineer, at)
+        if action in ENGINEER_ACTION_COUNTERS and engineer_id is not None:
+            by_engineer[(engineer_id, month)][ENGINEER_ACTION_COUNTERS[action]] += 1
         if action == "create" and (community_id, month, resident_id) not in active:
             active.add((community_id, month, resident_id))
             row["active_residents"] += 1
@@ -149,11 +238,22 @@ def rebuild(progress=None) -> int:
         row = totals[(community_id, month_of(created_at))]
         row["rating_sum"] += rating
         row["rating_count"] += 1
+    breaches = db.session.execute(
+        sa.select(SlaBreach.community_id, SlaBreach.engineer_id, SlaBreach.breached_at)
+    )
+    for community_id, engineer_id, breached_at in breaches:
+        totals[(community_id, month_of(breached_at))]["sla_breaches"] += 1
+        if engineer_id is not None:
+            by_engineer[(engineer_id, month_of(breached_at))]["sla_breaches"] += 1
     db.session.execute(sa.delete(CommunityMonthKpi))
     db.session.execute(sa.delete(CommunityMonthResident))
+    db.session.execute(sa.delete(EngineerMonthKpi))
     rows = [{"community_id": c, "month": m, **counts} for (c, m), counts in totals.items()]
     for start in range(0, len(rows), 1000):
         db.session.execute(sa.insert(CommunityMonthKpi), rows[start : start + 1000])
+    engineer_rows = [{"engineer_id": e, "month": m, **n} for (e, m), n in by_engineer.items()]
+    for start in range(0, len(engineer_rows), 1000):
+        db.session.execute(sa.insert(EngineerMonthKpi), engineer_rows[start : start + 1000])
     members = [{"community_id": c, "month": m, "resident_id": r} for c, m, r in active]
     for start in range(0, len(members), 5000):
         db.session.execute(sa.insert(CommunityMonthResident), members[start : start + 5000])

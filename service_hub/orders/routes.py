@@ -134,6 +134,11 @@ class OrderAction(MethodView):
         409, response="CONFLICT", description="illegal transition; see current_status"
     )
     @blp.alt_response(412, response="PRECONDITION_FAILED", description="If-Match version is stale")
+    @blp.alt_response(
+        429,
+        schema=ErrorSchema,
+        description="urge_too_soon: urged less than 10 minutes ago (see Retry-After)",
+    )
     @blp.doc(
         parameters=[
             {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}},
@@ -147,7 +152,12 @@ class OrderAction(MethodView):
     )
     def post(self, args, order_id: int, action: str):
         """accept, decline, en-route, start, complete, cancel, complain; managers: assign
-        (with engineer_id) or redispatch an order, typically an unassigned one."""
+        (with engineer_id) or redispatch an order, typically an unassigned one. Promises
+        (docs/sla.md): the resident urges (催单, at most 5 times, 10 minutes apart) or
+        reschedules (new window and a reason, at most twice); the engineer proposes a window
+        (propose-window), which the resident accepts (accept-window) or declines
+        (decline-window); second-visit (二次上门) books a return to a completed order and
+        answers with the new order."""
         if action not in service.ORDER_ACTIONS:
             raise NotFound(f"No order action {action!r}.", code="unknown_action")
         order = service.perform(
@@ -158,6 +168,8 @@ class OrderAction(MethodView):
             _if_match(),
             engineer_id=args["engineer_id"],
             photos=args["photos"],
+            window_start=args["window_start"],
+            window_end=args["window_end"],
         )
         return cards.order_card(current_principal(), order)
 

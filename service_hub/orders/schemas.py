@@ -118,6 +118,42 @@ class OrderSchema(ma.Schema):
     completion_photos = ma.fields.List(
         ma.fields.String(), metadata={"description": "the engineer's photos of the finished work"}
     )
+    # Promises kept (SLA, docs/sla.md): deadlines from the service type's targets.
+    started_at = LocalDateTime(allow_none=True, metadata={"description": "engineer arrived"})
+    accept_due_at = LocalDateTime(
+        allow_none=True, metadata={"description": "an engineer accepts by then (created + target)"}
+    )
+    arrive_due_at = LocalDateTime(
+        allow_none=True,
+        metadata={
+            "description": "the engineer arrives by then (window start, else acceptance, "
+            "+ target); moves with the window"
+        },
+    )
+    complete_due_at = LocalDateTime(
+        allow_none=True, metadata={"description": "the work is done by then (started + target)"}
+    )
+    sla_state = ma.fields.String(
+        metadata={
+            "enum": [s.value for s in SlaState],
+            "description": "at_risk: the current step's deadline is near; breached: a step "
+            "missed its deadline (stays breached)",
+        }
+    )
+    sla_breached_at = LocalDateTime(allow_none=True, metadata={"description": "first breach"})
+    urge_count = ma.fields.Integer(metadata={"description": "times the resident urged (催单)"})
+    last_urged_at = LocalDateTime(allow_none=True)
+    reschedule_count = ma.fields.Integer(
+        metadata={"description": "times the resident moved the window (at most 2)"}
+    )
+    proposed_window_start = LocalDateTime(
+        allow_none=True,
+        metadata={"description": "a window the engineer proposes, until the resident answers"},
+    )
+    proposed_window_end = LocalDateTime(allow_none=True)
+    parent_order_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "a second visit (二次上门): the first order"}
+    )
 
 
 class OrderDetailSchema(OrderSchema):
@@ -137,6 +173,24 @@ class OrderActionSchema(ma.Schema):
         validate=ma.validate.Length(max=9),
         metadata={"description": "complete only: photos of the finished work (POST /uploads)"},
     )
+    window_start = LocalDateTime(
+        load_default=None,
+        allow_none=True,
+        past=NOW,
+        ahead="ORDER_WINDOW_MAX_DAYS_AHEAD",
+        metadata={
+            "description": "reschedule, propose-window (required), second-visit: the new window"
+        },
+    )
+    window_end = LocalDateTime(
+        load_default=None, allow_none=True, past=NOW, ahead="ORDER_WINDOW_MAX_DAYS_AHEAD"
+    )
+
+    @ma.validates_schema
+    def _window_in_order(self, data, **kwargs):
+        start, end = data.get("window_start"), data.get("window_end")
+        if start is not None and end is not None and end <= start:
+            raise ma.ValidationError("must be after window_start", "window_end")
 
 
 class OfferSummarySchema(ma.Schema):

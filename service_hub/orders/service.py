@@ -33,6 +33,7 @@ from service_hub.plumbing.idempotency import require_same_request
 from service_hub.plumbing.outbox import commit_and_relay
 from service_hub.points.ledger import award_for_completed_order
 from service_hub.reviews.follow_ups import open_follow_up
+from service_hub.sla.second_visits import open_second_visit
 from service_hub.uploads.storage import validate_photo_urls
 from service_hub.visits.service import release_booking
 
@@ -197,16 +198,29 @@ def perform(
     expected_version: int | None = None,
     engineer_id: int | None = None,
     photos: list[str] = (),
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
 ) -> ServiceOrder:
     """Apply an order action for the caller: the lifecycle checks version, role, party and
     state under the row lock; offers and assignment go through dispatch, which applies it.
-    `photos` (complete only) are the finished work's, kept as the order's completion_photos."""
+    `photos` (complete only) are the finished work's, kept as the order's completion_photos.
+    A window goes to the actions that take one (reschedule, propose-window); a second visit
+    is a new order (returned) with it."""
     facts = _completion_facts(action, photos)
+    window = {"window_start": window_start, "window_end": window_end}
+    if lifecycle.ACTIONS[action].facts >= lifecycle.WINDOW:
+        facts.update(window)
     get_order_for(principal, order_id)
     actor = actor_of(principal)
     order = lifecycle.lock_order(order_id)
     lifecycle.check(
-        order, action, actor, reason, expected_version=expected_version, engineer_id=engineer_id
+        order,
+        action,
+        actor,
+        reason,
+        expected_version=expected_version,
+        engineer_id=engineer_id,
+        **window,
     )
     if action == "accept":
         return assignment.accept(order_id, actor.id)
@@ -216,6 +230,8 @@ def perform(
         return assignment.assign_by_hand(order_id, engineer_id, actor, reason)
     if action == "redispatch":
         return assignment.redispatch(order_id, actor, reason)
+    if action == "second-visit":
+        return open_second_visit(order_id, actor, reason, window_start, window_end)
     lifecycle.apply(order, action, actor, reason, **facts)
     commit_and_relay()
     return order

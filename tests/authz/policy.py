@@ -487,6 +487,9 @@ TABLE: list[Call] = [
     ),
     # Managers' dashboards: lists are filtered to the region; one community outside it is 404.
     Call("GET", "/api/v1/broadcasts", MANAGERS),
+    # Staff alerts (SLA): managers read their region's; engineers and residents have none.
+    Call("GET", "/api/v1/staff/alerts", MANAGERS),
+    Call("POST", "/api/v1/staff/alerts/read", MANAGERS, json={}),
     Call("GET", "/api/v1/kpis/communities", MANAGERS),
     Call(
         "GET",
@@ -605,6 +608,7 @@ NOT_OFFERED = (409, "illegal_transition")  # only the offered engineer can answe
 _ENGINEERS_STEP = (STRANGER, WRONG_ROLE, UNSEEN, DONE, NOT_ASSIGNED, WRONG_ROLE, UNSEEN, DONE)
 _OFFER_ANSWER = (STRANGER, WRONG_ROLE, UNSEEN, DONE, NOT_OFFERED, WRONG_ROLE, UNSEEN, WRONG_ROLE)
 _MANAGERS = (STRANGER, WRONG_ROLE, UNSEEN, WRONG_ROLE, WRONG_ROLE, DONE, UNSEEN, DONE)
+_RESIDENTS = (STRANGER, DONE, UNSEEN, WRONG_ROLE, WRONG_ROLE, WRONG_ROLE, UNSEEN, WRONG_ROLE)
 ORDER_ACTIONS: dict[str, tuple[tuple[int, str | None], ...]] = {
     "accept": _OFFER_ANSWER,
     "decline": _OFFER_ANSWER,
@@ -614,4 +618,20 @@ ORDER_ACTIONS: dict[str, tuple[tuple[int, str | None], ...]] = {
     "complain": (STRANGER, DONE, UNSEEN, WRONG_ROLE, WRONG_ROLE, WRONG_ROLE, UNSEEN, DONE),
     "assign": _MANAGERS,
     "redispatch": _MANAGERS,
+    # Promises kept (docs/sla.md)
+    "urge": _RESIDENTS,
+    "reschedule": (STRANGER, DONE, UNSEEN, WRONG_ROLE, WRONG_ROLE, DONE, UNSEEN, DONE),
+    "propose-window": (
+        STRANGER,
+        WRONG_ROLE,
+        UNSEEN,
+        DONE,
+        NOT_ASSIGNED,
+        WRONG_ROLE,
+        UNSEEN,
+        WRONG_ROLE,
+    ),
+    "accept-window": _RESIDENTS,
+    "decline-window": _RESIDENTS,
+    "second-visit": (STRANGER, WRONG_ROLE, UNSEEN, DONE, NOT_ASSIGNED, DONE, UNSEEN, DONE),
 }

@@ -117,7 +117,8 @@ def cast(app, fake_wechat):
 def order_in(app, ids: dict, state: OrderStatus) -> int:
     """A fresh order of the owner in `state`. Its engineer holds the pending offer (offered),
     is assigned (accepted on), or had an offer that expired (before); another engineer
-    declined an offer of it."""
+    declined an offer of it. It carries a window its engineer proposed (for accept-window
+    and decline-window)."""
     now = utcnow()
     assigned = state in ENGINEER_ASSIGNED
     its_offer = "pending" if state == OrderStatus.OFFERED else "accepted" if assigned else "expired"
@@ -129,6 +130,8 @@ def order_in(app, ids: dict, state: OrderStatus) -> int:
             engineer_id=ids["its engineer"] if assigned else None,
             status=state,
             accepted_at=now if assigned else None,
+            proposed_window_start=now + timedelta(days=2),
+            proposed_window_end=now + timedelta(days=2, hours=2),
         )
         db.session.add(order)
         db.session.flush()
@@ -168,6 +171,10 @@ def test_each_caller_of_an_order_action_hears_what_the_table_says(
     body = {"reason": REASON}
     if action == "assign":
         body["engineer_id"] = ids["its engineer"]
+    if "window_start" in lifecycle.ACTIONS[action].needs:
+        start = utcnow() + timedelta(days=1)
+        body["window_start"] = start.isoformat()
+        body["window_end"] = (start + timedelta(hours=2)).isoformat()
     response = client.post(f"/api/v1/orders/{order_id}/{action}", headers=auth[caller], json=body)
     error = (response.get_json(silent=True) or {}).get("error") or {}
     assert (response.status_code, error.get("code")) == outcome, response.get_data(as_text=True)

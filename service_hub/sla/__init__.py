@@ -1,0 +1,1 @@
+"""Promises kept (SLA): deadlines, states, the periodic check, staff alerts, second visits."""
