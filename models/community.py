@@ -33,7 +33,7 @@ class Community(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     external_code: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
-    province: Mapped[str] = mapped_column(sa.String(32))
+    province: Mapped[str] = mapped_column(sa.String(32), index=True)
     city: Mapped[str] = mapped_column(sa.String(32), index=True)
     district: Mapped[str] = mapped_column(sa.String(32))
     address: Mapped[str] = mapped_column(sa.String(200), default="")

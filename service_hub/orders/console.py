@@ -51,8 +51,10 @@ WAITING = (
     OrderStatus.OFFERED,
     OrderStatus.UNASSIGNED,
 )
-# How many matches a list counts before it says "more than this" (and how deep it pages).
-COUNT_CAP = 10_000
+# How many matches a list counts before it says "more than this" (and how deep it pages):
+# enough for any queue a manager works through; a count past it would read a region's whole
+# history (a CSV export or narrower filters reach further).
+COUNT_CAP = 1_000
 # A CSV export holds at most this many orders (streamed, oldest or newest first by `sort`).
 CSV_MAX_ROWS = 50_000
 # At most this many orders per bulk request: each is its own transaction under its row lock.

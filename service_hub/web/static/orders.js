@@ -84,6 +84,9 @@
       onclick: () => {
         state.queue = q.key;
         state.page = 1;
+        // Queues show who has waited longest first; 全部 shows the newest first.
+        state.order = q.key === "all" ? "desc" : "asc";
+        $("#filters").elements.order.value = state.order;
         for (const tab of $("#queues").children) {
           tab.setAttribute("aria-selected", String(tab.dataset.queue === q.key));
         }
