@@ -4,6 +4,7 @@ and managers' view of broadcasts."""
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from models import Community
 from notifications import preferences
 from notifications.inbox import inbox_query, mark_read, unread_count
 from notifications.templates import KINDS
@@ -115,11 +116,12 @@ class Broadcasts(MethodView):
         """Community broadcasts in my region, newest first, with delivery counts per status."""
         query = preferences.broadcasts_query(
             region_clause(current_principal()), args.pop("community_id")
-        )
-        page = paginate(query, **args)
-        counts = preferences.broadcast_counts([b.id for b in page["items"]])
-        fields = [k for k in BroadcastSchema().fields if k != "counts"]
+        ).add_columns(Community.name)
+        page = paginate(query, **args, row_to_item=lambda b, name: (b, name))
+        counts = preferences.broadcast_counts([b.id for b, _name in page["items"]])
+        fields = [k for k in BroadcastSchema().fields if k not in ("counts", "community_name")]
         page["items"] = [
-            {**{k: getattr(b, k) for k in fields}, "counts": counts[b.id]} for b in page["items"]
+            {**{k: getattr(b, k) for k in fields}, "community_name": name, "counts": counts[b.id]}
+            for b, name in page["items"]
         ]
         return page

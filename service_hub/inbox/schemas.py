@@ -78,6 +78,7 @@ class BroadcastArgs(PageArgsSchema):
 class BroadcastSchema(ma.Schema):
     id = ma.fields.Integer()
     community_id = ma.fields.Integer()
+    community_name = ma.fields.String()
     kind = ma.fields.String()
     event_key = ma.fields.String()
     recipients = ma.fields.Integer()

@@ -8,10 +8,11 @@ from service_hub.auth.access import current_principal, requires
 from service_hub.auth.tokens import decode_token
 from service_hub.plumbing.errors import Unauthorized
 from service_hub.plumbing.pagination import PageArgsSchema, page_schema
-from service_hub.qa import service
+from service_hub.qa import held, service
 from service_hub.qa.schemas import (
     AnswerCreateSchema,
     AnswerSchema,
+    HeldArgs,
     HeldItemSchema,
     ModerationDecisionSchema,
     ModerationResultSchema,
@@ -105,11 +106,11 @@ class QuestionAnswers(MethodView):
 @blp.route("/moderation/held")
 class HeldContent(MethodView):
     @requires(blp, "manager")
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(HeldArgs, location="query")
     @blp.response(200, page_schema(HeldItemSchema))
-    def get(self, page_args):
-        """Questions and answers held for review in my region, oldest first."""
-        return service.held_page(current_principal(), **page_args)
+    def get(self, args):
+        """Questions, answers and reviews held for review in my region, oldest first."""
+        return held.held_page(current_principal(), **args)
 
 
 def _decision_route(kind: str, decision: str) -> None:

@@ -3,7 +3,9 @@
 import marshmallow as ma
 
 from models.community_life import MODERATION_STATUSES
+from service_hub.plumbing.pagination import PageArgsSchema
 from service_hub.plumbing.timefmt import LocalDateTime
+from service_hub.qa.held import HELD_KINDS
 from service_hub.qa.service import MAX_PHOTOS
 
 MAX_TEXT_LENGTH = 1000
@@ -102,13 +104,33 @@ class ModerationResultSchema(ma.Schema):
     changed = ma.fields.Boolean(metadata={"description": "false when the decision was a repeat"})
 
 
+class HeldArgs(PageArgsSchema):
+    kind = ma.fields.String(load_default=None, validate=ma.validate.OneOf(HELD_KINDS))
+    community_id = ma.fields.Integer(
+        load_default=None,
+        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "only this community's (outside my region: none)"},
+    )
+
+
 class HeldItemSchema(ma.Schema):
-    kind = ma.fields.String(metadata={"enum": ["question", "answer"]})
+    kind = ma.fields.String(
+        metadata={
+            "enum": list(HELD_KINDS),
+            "description": "decide with POST /{kind}s/{id}/approve|reject (questions, "
+            "answers) or POST /reviews/{id}/approve|hide (reviews)",
+        }
+    )
     id = ma.fields.Integer()
     community_id = ma.fields.Integer()
+    community_name = ma.fields.String()
     question_id = ma.fields.Integer(allow_none=True, metadata={"description": "answers only"})
+    order_id = ma.fields.Integer(allow_none=True, metadata={"description": "reviews only"})
+    rating = ma.fields.Integer(allow_none=True, metadata={"description": "reviews only"})
     text = ma.fields.String()
     photos = ma.fields.List(ma.fields.String())
-    resident_id = ma.fields.Integer(allow_none=True, metadata={"description": "questions"})
+    resident_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "questions and reviews"}
+    )
     staff_user_id = ma.fields.Integer(allow_none=True, metadata={"description": "answers"})
     created_at = LocalDateTime()

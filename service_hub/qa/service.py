@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from models import (
     Answer,
-    Community,
     Engineer,
     EngineerCommunity,
     ModerationStatus,
@@ -22,7 +21,7 @@ from models import (
     StaffUser,
 )
 from models.base import utcnow
-from service_hub.auth.regions import region_clause, require_region
+from service_hub.auth.regions import require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
 from service_hub.moderation import check_text
@@ -38,10 +37,6 @@ MAX_PHOTOS = 9
 # Answers embedded in each question of a list; the rest are on GET /questions/{id}/answers.
 ANSWERS_SHOWN = 5
 _STATUS_FOR_VERDICT = {"pass": ModerationStatus.VISIBLE, "review": ModerationStatus.HELD}
-HELD_COLUMNS = (
-    "kind", "id", "community_id", "question_id", "text", "photos",
-    "resident_id", "staff_user_id", "created_at",
-)  # fmt: skip
 
 
 def _end_read() -> None:
@@ -279,49 +274,6 @@ def answer_question(principal: Principal, question_id: int, text: str, photos: l
     db.session.commit()
     row = db.session.execute(_answers_select().where(Answer.id == answer.id)).one()
     return _answer_item(*row)
-
-
-def held_page(principal: Principal, page: int, page_size: int) -> dict:
-    """Held questions and answers of the caller's region, oldest first (a review queue)."""
-    no_id = sa.cast(sa.null(), sa.Integer)
-    questions = (
-        sa.select(
-            sa.literal("question").label("kind"),
-            Question.id,
-            Question.community_id,
-            no_id.label("question_id"),
-            Question.text,
-            Question.photos,
-            Question.resident_id,
-            no_id.label("staff_user_id"),
-            Question.created_at,
-        )
-        .join(Community, Community.id == Question.community_id)
-        .where(Question.status == ModerationStatus.HELD, region_clause(principal))
-    )
-    answers = (
-        sa.select(
-            sa.literal("answer").label("kind"),
-            Answer.id,
-            Question.community_id,
-            Answer.question_id,
-            Answer.text,
-            Answer.photos,
-            no_id.label("resident_id"),
-            Answer.staff_user_id,
-            Answer.created_at,
-        )
-        .join(Question, Question.id == Answer.question_id)
-        .join(Community, Community.id == Question.community_id)
-        .where(Answer.status == ModerationStatus.HELD, region_clause(principal))
-    )
-    held = sa.union_all(questions, answers).subquery()
-    stmt = sa.select(held).order_by(held.c.created_at, held.c.kind, held.c.id)
-    return paginate(stmt, page, page_size, _held_item)
-
-
-def _held_item(*values) -> dict:
-    return dict(zip(HELD_COLUMNS, values, strict=True))
 
 
 def decide(

@@ -112,12 +112,17 @@ class FollowUps(MethodView):
     @blp.arguments(FollowUpArgs, location="query")
     @blp.response(200, page_schema(FollowUpSchema))
     def get(self, args):
-        """Low ratings and complaints in my region, oldest first."""
+        """Low ratings and complaints in my region (or one community of it), oldest first
+        (or newest), each with the complaint, the review and the order behind it."""
         status = args.pop("status")
         query = follow_ups.follow_ups_query(
-            current_principal(), None if status == "all" else status
+            current_principal(),
+            None if status == "all" else status,
+            args.pop("community_id"),
+            args.pop("kind"),
+            args.pop("order") == "newest",
         )
-        return paginate(query, **args)
+        return paginate(query, **args, row_to_item=follow_ups.follow_up_item)
 
 
 @blp.route("/follow-ups/<int:follow_up_id>/close")
@@ -127,6 +132,7 @@ class CloseFollowUp(MethodView):
     @blp.response(200, FollowUpSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT", description="closed already")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="no note")
     def post(self, args, follow_up_id: int):
         """Record what was done and close the follow-up."""
         return follow_ups.close(current_principal(), follow_up_id, args["note"])
