@@ -102,6 +102,18 @@ def order_body(ids: dict, role: str) -> dict:
     return body
 
 
+def address_body(ids: dict, role: str) -> dict:
+    """A door in the caller's own community (residents there are bound there)."""
+    community = ids["community_there" if role == "resident_there" else "community_here"]
+    return {
+        "community_id": community,
+        "building": "3",
+        "room": "502",
+        "contact_name": "王先生",
+        "mobile": "13912345678",
+    }
+
+
 def activity_body(ids: dict, role: str) -> dict:
     return {
         "title": "净水器保养讲座",
@@ -177,6 +189,23 @@ TABLE: list[Call] = [
         "/api/v1/me/communities/{community_id}",
         RESIDENTS,
         params={"community_id": Ref("spare_community")},
+    ),
+    # A resident's address book: their own; another resident's address does not exist for
+    # them (404). Each resident adds an address in their own community; deletion hits a spare.
+    Call("GET", "/api/v1/me/addresses", RESIDENTS),
+    Call("POST", "/api/v1/me/addresses", RESIDENTS, json=address_body),
+    Call(
+        "PATCH",
+        "/api/v1/me/addresses/{address_id}",
+        who(resident_here=OK, resident_there=HIDDEN),
+        params={"address_id": Ref("address")},
+        json={"contact_name": "李女士"},
+    ),
+    Call(
+        "DELETE",
+        "/api/v1/me/addresses/{address_id}",
+        who(resident_here=OK, resident_there=HIDDEN),
+        params={"address_id": Ref("spare_address")},
     ),
     # Communities: read by anyone, imported by managers. The catalogue: read by anyone,
     # changed by admins only (it is national, prices included).
