@@ -1,4 +1,4 @@
-"""Managers' KPI table (JSON or CSV) and one community's series."""
+"""Managers' KPI table (JSON or CSV), the health warnings list and one community's series."""
 
 import io
 
@@ -14,6 +14,7 @@ from service_hub.kpis.schemas import (
     KpiSeriesArgs,
     KpiSeriesSchema,
     KpiTableArgs,
+    KpiWarningArgs,
 )
 from service_hub.plumbing import csv_export
 from service_hub.plumbing.extensions import db
@@ -27,6 +28,13 @@ CSV_MAX_ROWS = 100_000
 
 def _this_month() -> str:
     return utcnow().astimezone(local_zone()).strftime("%Y-%m")
+
+
+def _month_and_partial(month: str | None) -> tuple[str, bool]:
+    """The month asked for (default: the last complete one) and whether it is still running."""
+    running = _this_month()
+    month = month or queries.shift_month(running, -1)
+    return month, month >= running
 
 
 def _csv(stmt, convert) -> Response:
@@ -57,8 +65,11 @@ class KpiTable(MethodView):
     )
     @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self, args):
-        """Per-community KPIs for one month (default: this month), sorted and filtered."""
-        month = args["month"] or _this_month()
+        """Per-community KPIs for one month (default: the last complete month), sorted and
+        filtered. Undefined values (no households on record, no ratings, nothing to compare
+        with) sort last in both directions; a quiet month counts as zeros. A month still
+        running has `partial_month`, no 环比/同比 and no health warnings."""
+        month, partial = _month_and_partial(args["month"])
         stmt = queries.table_query(
             current_principal(),
             month,
@@ -66,10 +77,28 @@ class KpiTable(MethodView):
             args["order"] == "desc",
             args["region"],
             args["tier"],
+            partial,
         )
+        convert = queries.row_for(month, partial)
         if args["format"] == "csv":
-            return _csv(stmt, queries.row_for(month))
-        return paginate(stmt, args["page"], args["page_size"], row_to_item=queries.row_for(month))
+            return _csv(stmt, convert)
+        return paginate(stmt, args["page"], args["page_size"], row_to_item=convert)
+
+
+@blp.route("/kpis/warnings")
+class KpiWarnings(MethodView):
+    @requires(blp, "manager")
+    @blp.arguments(KpiWarningArgs, location="query")
+    @blp.response(200, page_schema(KpiRowSchema))
+    def get(self, args):
+        """Every community of my region (and the filters) with a health warning in a complete
+        month (default: the last one), most warnings first; none for a month still running."""
+        month, partial = _month_and_partial(args["month"])
+        stmt = queries.warnings_query(
+            current_principal(), month, args["region"], args["tier"], partial
+        )
+        convert = queries.row_for(month, partial)
+        return paginate(stmt, args["page"], args["page_size"], row_to_item=convert)
 
 
 @blp.route("/kpis/communities/<int:community_id>")
@@ -79,10 +108,11 @@ class KpiSeries(MethodView):
     @blp.response(200, KpiSeriesSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, community_id: int):
-        """One community's KPIs month by month, oldest first."""
-        last = args["until"] or _this_month()
+        """One community's KPIs month by month, oldest first, up to `until` (default: the
+        last complete month); a month still running is `partial_month`."""
+        last, _partial = _month_and_partial(args["until"])
         months = [queries.shift_month(last, -n) for n in range(args["months"] - 1, -1, -1)]
         return {
             "community_id": community_id,
-            "months": queries.series(current_principal(), community_id, months),
+            "months": queries.series(current_principal(), community_id, months, _this_month()),
         }

@@ -1,7 +1,10 @@
 """What the KPI list offers (sort keys, filters, row fields), read from our OpenAPI document.
 
 The dashboard follows the API's own contract, so a KPI, sort key or filter added to
-GET /api/v1/kpis/communities shows up on the page without the page's code changing.
+GET /api/v1/kpis/communities shows up on the page without the page's code changing: each row
+field comes with its Chinese label (`x-label`), one-line definition (`description`), kind
+(`x-kind`) and whether higher is better (`x-higher-is-better`), as service_hub/kpis/schemas.py
+writes them from measures.KPIS.
 """
 
 from __future__ import annotations
@@ -36,7 +39,14 @@ def _resolve(spec: dict, node: dict) -> dict:
 def _read_kpi_contract(spec: dict) -> dict:
     operation = spec["paths"].get(KPI_TABLE_PATH, {}).get("get")
     if operation is None:
-        return {"sort_keys": [], "filters": [], "fields": {}, "csv": None}
+        return {
+            "sort_keys": [],
+            "filters": [],
+            "fields": {},
+            "field_order": [],
+            "warnings": {},
+            "csv": None,
+        }
     params = [_resolve(spec, p) for p in operation.get("parameters", [])]
     query = {p["name"]: p.get("schema", {}) for p in params if p.get("in") == "query"}
     filters = [
@@ -54,9 +64,10 @@ def _read_kpi_contract(spec: dict) -> dict:
     page = _resolve(spec, content.get("application/json", {}).get("schema", {}))
     row = _resolve(spec, page.get("properties", {}).get("items", {}).get("items", {}))
     fields = {
-        name: _resolve(spec, prop).get("description") or prop.get("description")
+        name: _field(name, {**_resolve(spec, prop), **prop})
         for name, prop in row.get("properties", {}).items()
     }
+    warnings = row.get("properties", {}).get("health_warnings", {}).get("x-codes", {})
     csv = None
     if "csv" in (query.get("format", {}).get("enum") or []):
         csv = "format"
@@ -66,5 +77,18 @@ def _read_kpi_contract(spec: dict) -> dict:
         "sort_keys": list(query.get("sort", {}).get("enum", [])),
         "filters": filters,
         "fields": fields,
+        # The schema's field order (the page config's JSON sorts object keys).
+        "field_order": list(fields),
+        "warnings": warnings,
         "csv": csv,
+    }
+
+
+def _field(name: str, prop: dict) -> dict:
+    """A row field for people: label, definition, kind, direction (None: neither)."""
+    return {
+        "label": prop.get("x-label") or name,
+        "definition": prop.get("description"),
+        "kind": prop.get("x-kind") or "number",
+        "higher_is_better": prop.get("x-higher-is-better"),
     }

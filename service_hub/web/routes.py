@@ -45,7 +45,7 @@ def _no_outside_sources(response):
 
 @bp.get("/dashboard")
 def dashboard():
-    """Managers' dashboard: KPI table, top and bottom communities, warnings, campaigns."""
+    """Managers' dashboard: KPI table, best and worst communities, warnings, campaigns."""
     config = _page_config(view="dashboard", kpi=kpi_table_contract())
     return render_template("web/dashboard.html", config=config)
 
@@ -55,6 +55,24 @@ def community(community_id: int):
     """One community for managers: 13-month charts, its engineers' ranking, warnings."""
     config = _page_config(view="community", community_id=community_id, kpi=kpi_table_contract())
     return render_template("web/community.html", config=config)
+
+
+@bp.get("/dashboard/follow-ups")
+def follow_ups():
+    """Complaints and low ratings to follow up: the review, the order, close with a note."""
+    return render_template("web/follow_ups.html", config=_page_config(view="follow_ups"))
+
+
+@bp.get("/dashboard/moderation")
+def moderation():
+    """Held questions, answers and reviews: approve, reject or hide them."""
+    return render_template("web/moderation.html", config=_page_config(view="moderation"))
+
+
+@bp.get("/dashboard/broadcasts")
+def broadcasts():
+    """Community broadcasts with their WeChat delivery counts."""
+    return render_template("web/broadcasts.html", config=_page_config(view="broadcasts"))
 
 
 @bp.get("/dashboard/orders")

@@ -520,6 +520,7 @@ TABLE: list[Call] = [
     Call("GET", "/api/v1/staff/alerts", MANAGERS),
     Call("POST", "/api/v1/staff/alerts/read", MANAGERS, json={}),
     Call("GET", "/api/v1/kpis/communities", MANAGERS),
+    Call("GET", "/api/v1/kpis/warnings", MANAGERS),
     Call(
         "GET",
         "/api/v1/kpis/communities/{community_id}",

@@ -7,7 +7,14 @@ import re
 
 import pytest
 
-PAGES = ("/dashboard", "/dashboard/communities/1", "/m/")
+PAGES = (
+    "/dashboard",
+    "/dashboard/communities/1",
+    "/dashboard/follow-ups",
+    "/dashboard/moderation",
+    "/dashboard/broadcasts",
+    "/m/",
+)
 
 
 def _config(response) -> dict:
@@ -43,7 +50,14 @@ def test_the_dashboard_follows_the_kpi_list_in_the_openapi_document(client):
     assert "month" in filters and "region" in filters
     assert not {"sort", "order", "page", "page_size", "format"} & set(filters)
     assert {"community_name", "orders", "orders_per_1000"} <= set(kpi["fields"])
-    assert kpi["fields"]["orders_per_1000"] == "千户服务量"
+    assert kpi["fields"]["orders_per_1000"] == {
+        "label": "千户服务量",
+        "definition": "每千户当月订单数：订单量 × 1000 ÷ 户数",
+        "kind": "number",
+        "higher_is_better": True,
+    }
+    assert kpi["fields"]["complaints_per_1000"]["higher_is_better"] is False
+    assert kpi["warnings"]["falling_volume"]["label"] == "服务量下降"
 
 
 def test_chart_js_is_served_by_us_with_its_license(client):

@@ -1,11 +1,13 @@
-/* One community for managers: 13-month charts (Chart.js, served by us), the latest month's
-   figures, health warnings, and its engineers' ranking with what each standing is made of. */
+/* One community for managers: the latest month's figures, health warnings, its complaints and
+   low ratings to follow up (follow_ups.js), 13-month charts (Chart.js, served by us), and its
+   engineers' ranking with what each standing is made of. */
 "use strict";
 
 (() => {
   const { api, el, $, config } = SH;
   const id = config.community_id;
-  const until = new URLSearchParams(location.search).get("month") || "";
+  const asked = new URLSearchParams(location.search).get("month") || "";
+  const until = /^[1-9]\d{3}-(0[1-9]|1[0-2])$/.test(asked) ? asked : ""; // else the API's default
   const PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#d97706", "#7c3aed", "#0891b2"];
   // What a standing is made of (dispatch/standing_formula.py); other keys show by name.
   const BREAKDOWN = [
@@ -50,7 +52,9 @@
     $("#latest-month").textContent = latest.month || "";
     const columns = KPI.columns(rows).filter((c) => c.kind !== "list"); // warnings: own section
     $("#summary").replaceChildren(...columns.filter((c) => c.key !== "community_name").map((c) =>
-      el("div", {}, el("dt", {}, c.label), el("dd", {}, KPI.format(c, KPI.value(latest, c.key))))));
+      el("div", { title: c.definition }, el("dt", {}, c.label),
+        el("dd", {}, KPI.format(c, KPI.value(latest, c.key))))));
+    $("#partial-note").hidden = !latest.partial_month;
 
     const labels = rows.map((r) => r.month);
     const pick = (key) => rows.map((r) => KPI.value(r, key) ?? null);
@@ -85,15 +89,15 @@
     const monthly = columns.filter((c) => c.key !== "community_name");
     $("#series-table").replaceChildren(
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "月份"),
-        monthly.map((c) => el("th", { scope: "col" }, c.label)))),
-      el("tbody", {}, rows.map((r) => el("tr", {}, el("td", {}, r.month),
+        monthly.map((c) => el("th", { scope: "col", title: c.definition }, c.label)))),
+      el("tbody", {}, rows.map((r) => el("tr", {}, el("td", {}, r.partial_month ? `${r.month}（未结束）` : r.month),
         monthly.map((c) => el("td", { class: "num" }, KPI.format(c, KPI.value(r, c.key))))))),
     );
 
     const warnings = series.health_warnings ?? latest.health_warnings;
     KPI.renderWarnings($("#warnings"),
-      warnings === undefined ? undefined : warnings.map((w) => el("li", {}, KPI.warningText(w))),
-      "暂无预警");
+      warnings === undefined ? undefined : warnings.map((w) => el("li", {}, KPI.warningTag(w))),
+      latest.partial_month ? "该月尚未结束，不做预警" : "暂无预警");
   }
 
   async function loadEngineers(page = 1) {
@@ -139,6 +143,9 @@
     onSignedIn: (token) => {
       $("#who").textContent = token.role === "admin" ? "管理员" : "服务经理";
       $("#back").href = `/dashboard${until ? `?month=${until}` : ""}`;
+      $("#all-follow-ups").href = `/dashboard/follow-ups?community_id=${id}`;
+      // This community's complaints and low ratings, newest first, dealt with or not.
+      FOLLOW_UPS.mount($("#follow-ups"), { community_id: id, status: "all", order: "newest" });
       loadSeries().catch((e) => SH.notice(e.message, "error"));
       loadEngineers().catch((e) => SH.notice(e.message, "error"));
     },

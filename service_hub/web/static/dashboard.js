@@ -1,5 +1,6 @@
-/* Managers' dashboard: the KPI table (sort, filter, pages), top and bottom communities,
-   health warnings and coupon campaign results. Only paginated API calls. */
+/* Managers' dashboard: the KPI table (sort, filter, pages), the best and worst communities by
+   a KPI (its direction from the contract), health warnings over every community of the month,
+   the KPI legend and coupon campaign results. Only paginated API calls. */
 "use strict";
 
 (() => {
@@ -11,17 +12,39 @@
   const CAMPAIGN_STATUS = { draft: "草稿", active: "进行中", paused: "已暂停", ended: "已结束" };
   const COUPON_STATES = { available: "未使用", reserved: "已占用", spent: "已核销", expired: "已过期" };
   const RANK_SIZE = 5;
+  const MAX_PAGE = 10000;
+  const DEFAULT_SORT = sortKeys.has("orders_per_1000") ? "orders_per_1000" : contract.sort_keys[0];
 
-  // The list's state lives in the address, so reload and back keep it.
+  /** "2026-05" shifted by n months. */
+  function shiftMonth(month, n) {
+    const [year, number] = month.split("-").map(Number);
+    const index = year * 12 + number - 1 + n;
+    return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
+  }
+  // The running month is days old: the dashboard opens on the last complete one.
+  const LAST_COMPLETE = shiftMonth(config.this_month, -1);
+
+  /** A filter's value from the address, or "" when the API would refuse it. */
+  function validFilter(f, value) {
+    if (!value) return "";
+    if (f.enum && !f.enum.includes(value)) return "";
+    if (f.pattern && !new RegExp(f.pattern).test(value)) return "";
+    return value.length > 32 ? "" : value;
+  }
+
+  // The list's state lives in the address, so reload and back keep it. Whatever the address
+  // holds that the API would refuse (an unknown sort, a page of -3) falls back to the default.
   const params = new URLSearchParams(location.search);
+  const page = Number(params.get("page"));
   const state = {
-    sort: params.get("sort") || (sortKeys.has("orders_per_1000") ? "orders_per_1000" : "orders"),
+    sort: sortKeys.has(params.get("sort")) ? params.get("sort") : DEFAULT_SORT,
     order: params.get("order") === "asc" ? "asc" : "desc",
-    page: Number(params.get("page")) || 1,
+    page: Number.isInteger(page) && page >= 1 && page <= MAX_PAGE ? page : 1,
     page_size: 20,
-    filters: Object.fromEntries(contract.filters.map((f) => [f.name, params.get(f.name) || ""])),
+    filters: Object.fromEntries(contract.filters.map((f) => [f.name, validFilter(f, params.get(f.name))])),
   };
-  if (!state.filters.month && "month" in state.filters) state.filters.month = config.this_month;
+  if (!state.filters.month && "month" in state.filters) state.filters.month = LAST_COMPLETE;
+  const running = () => state.filters.month >= config.this_month;
 
   const query = (extra = {}) => ({ ...state.filters, ...extra });
   const communityLink = (row) =>
@@ -49,14 +72,16 @@
     $("#filters").addEventListener("submit", (event) => {
       event.preventDefault();
       for (const f of contract.filters) state.filters[f.name] = $("#filters").elements[f.name].value;
+      if (!state.filters.month && "month" in state.filters) state.filters.month = LAST_COMPLETE;
       state.page = 1;
       refresh();
     });
     const rankKey = $("#rank-key");
-    for (const key of contract.sort_keys.filter((k) => k !== "community_id")) {
+    for (const key of contract.sort_keys.filter((k) => KPI.describe(k).kind !== "context")) {
       rankKey.append(el("option", { value: key }, KPI.describe(key).label));
     }
-    rankKey.value = state.sort === "community_id" ? rankKey.options[0]?.value : state.sort;
+    rankKey.value = state.sort;
+    if (!rankKey.value) rankKey.value = rankKey.options[0]?.value;
     rankKey.addEventListener("change", loadRankings);
     if (contract.csv) {
       $("#csv").hidden = false;
@@ -83,23 +108,23 @@
       });
       renderTable(data.items);
       renderPager(data);
-      renderPageWarnings(data.items);
       $("#kpi-total").textContent = `共 ${data.total} 个小区`;
     } catch (e) {
       SH.notice(e.message, "error");
+      renderTable([], `加载失败：${e.message}`);
     } finally {
       table.removeAttribute("aria-busy");
     }
   }
 
-  function renderTable(rows) {
-    const fallback = Object.keys(contract.fields).map((k) => KPI.describe(k));
-    const columns = rows.length ? KPI.columns(rows) : fallback.filter((c) => !KPI_HIDDEN.has(c.key));
+  function renderTable(rows, emptyText = "该月暂无数据") {
+    const columns = rows.length ? KPI.columns(rows) : KPI.knownColumns();
     const head = el("tr", {}, columns.map((c) => {
-      if (!sortKeys.has(c.key)) return el("th", { scope: "col" }, c.label);
+      if (!sortKeys.has(c.key)) return el("th", { scope: "col", title: c.definition }, c.label);
       const active = state.sort === c.key;
       return el("th", {
-        scope: "col", "aria-sort": active ? (state.order === "asc" ? "ascending" : "descending") : null,
+        scope: "col", title: c.definition,
+        "aria-sort": active ? (state.order === "asc" ? "ascending" : "descending") : null,
       }, el("button", {
         type: "button", class: "sort", dataset: { sort: c.key },
         onclick: () => {
@@ -115,28 +140,39 @@
         ? el("td", {}, communityLink(row))
         : el("td", { class: c.kind === "text" ? null : "num" }, KPI.format(c, KPI.value(row, c.key))))));
     if (!rows.length) {
-      body.push(el("tr", {}, el("td", { colspan: columns.length, class: "muted" }, "本月暂无数据")));
+      body.push(el("tr", {}, el("td", { colspan: columns.length, class: "muted" }, emptyText)));
     }
     $("#kpi-table").replaceChildren(el("thead", {}, head), el("tbody", {}, body));
   }
 
   function renderPager({ page, page_size, total }) {
-    const pages = Math.max(1, Math.ceil(total / page_size));
     const go = (p) => () => { state.page = p; loadTable().then(remember); };
-    $("#pager").replaceChildren(
+    $("#pager").replaceChildren(...pagerButtons({ page, page_size, total }, go));
+  }
+
+  function pagerButtons({ page, page_size, total }, go) {
+    const pages = Math.max(1, Math.ceil(total / page_size));
+    return [
       el("button", { type: "button", disabled: page <= 1, onclick: go(1) }, "首页"),
       el("button", { type: "button", disabled: page <= 1, onclick: go(page - 1) }, "上一页"),
       el("span", {}, `第 ${page} / ${pages} 页`),
       el("button", { type: "button", disabled: page >= pages, onclick: go(page + 1) }, "下一页"),
-      el("button", { type: "button", disabled: page >= pages, onclick: go(Math.min(pages, 10000)) },
+      el("button", { type: "button", disabled: page >= pages, onclick: go(Math.min(pages, MAX_PAGE)) },
         "末页"),
-    );
+    ];
   }
 
+  // Best and worst by the chosen KPI: its direction says which end is good (the lowest
+  // 千户投诉量 is the best). Undefined values come last both ways, so neither list shows them.
   async function loadRankings() {
     const key = $("#rank-key").value;
     if (!key) return;
     const column = KPI.describe(key);
+    const [bestWord, worstWord] = KPI.rankWords(column);
+    $("#best-title").textContent = bestWord;
+    $("#worst-title").textContent = worstWord;
+    $("#rank-key").title = column.definition || "";
+    const best = KPI.bestOrder(column);
     const fill = async (box, order) => {
       try {
         const data = await api("/kpis/communities",
@@ -148,15 +184,29 @@
         box.replaceChildren(el("li", { class: "error" }, e.message));
       }
     };
-    await Promise.all([fill($("#top"), "desc"), fill($("#bottom"), "asc")]);
+    await Promise.all([fill($("#best"), best), fill($("#worst"), best === "desc" ? "asc" : "desc")]);
   }
 
-  function renderPageWarnings(rows) {
-    const present = rows.some((row) => "health_warnings" in row);
-    const items = rows.filter((row) => (row.health_warnings || []).length).map((row) =>
-      el("li", {}, communityLink(row), "：", row.health_warnings.map(KPI.warningText).join("；")));
-    KPI.renderWarnings($("#warnings"), present || !rows.length ? items : undefined,
-      "本页小区暂无预警");
+  // Warnings of every community of the month and filters, page by page (GET /kpis/warnings).
+  async function loadWarnings(page = 1) {
+    const box = $("#warnings");
+    $("#warning-pager").replaceChildren();
+    $("#warning-total").textContent = "";
+    if (running()) {
+      KPI.renderWarnings(box, [], "所选月份尚未结束，不做预警（与整月比较没有意义）");
+      return;
+    }
+    try {
+      const data = await api("/kpis/warnings", { query: query({ page, page_size: 20 }) });
+      KPI.renderWarnings(box, data.items.map((row) => el("li", {}, communityLink(row), "：",
+        row.health_warnings.map(KPI.warningTag))), "该月没有小区需要预警");
+      $("#warning-total").textContent = `共 ${data.total} 个小区`;
+      if (data.total > data.page_size) {
+        $("#warning-pager").replaceChildren(...pagerButtons(data, (p) => () => loadWarnings(p)));
+      }
+    } catch (e) {
+      box.replaceChildren(el("p", { class: "error" }, e.message));
+    }
   }
 
   async function loadCampaigns() {
@@ -192,8 +242,9 @@
       el("thead", {}, el("tr", {}, ["活动", "状态", "已发放 / 库存", "核销（率）", "券状态"]
         .map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, rows))),
-    page.total > page.items.length
-      ? el("p", { class: "muted" }, `最近 ${page.items.length} 个，共 ${page.total} 个活动`) : null);
+    // replaceChildren would write a null as the text "null".
+    ...(page.total > page.items.length
+      ? [el("p", { class: "muted" }, `最近 ${page.items.length} 个，共 ${page.total} 个活动`)] : []));
   }
 
   async function exportCsv() {
@@ -215,10 +266,12 @@
 
   function refresh() {
     remember();
-    return Promise.all([loadTable(), loadRankings()]);
+    $("#partial-note").hidden = !running();
+    return Promise.all([loadTable(), loadRankings(), loadWarnings()]);
   }
 
   buildFilters();
+  $("#legend").replaceChildren(KPI.legend());
   SH.signIn({
     storageKey: "serviceHub.manager",
     check: (token) => (["manager", "admin"].includes(token.role) ? null : "该账号不能使用管理看板"),

@@ -1,79 +1,57 @@
-/* The one place that names KPI fields for people. A field the API sends that is not listed
-   here still shows, labelled by its OpenAPI description or its name; an object field
-   (e.g. {"orders": …, "complaints": …}) becomes one column per key. */
+/* KPI fields for people, as the API describes them. The KPI list's OpenAPI row schema gives
+   each field its Chinese label, one-line definition, kind and whether higher is better
+   (service_hub/kpis/measures.py: KPIS, the one place they are written), and the page config
+   carries them (service_hub/web/contract.py). A field the API sends that the contract does
+   not describe still shows, by its name; an object field (e.g. {"orders": …}) becomes one
+   column per key. */
 "use strict";
 
-const KPI_FIELDS = [
-  // [field, label, kind]; kind: "text", "count", "number", "rate" (0.1 → 10%),
-  // "change" (环比/同比 as a fraction: 0.1 → +10%), "list" (shown as a count)
-  ["community_name", "小区", "text"],
-  ["tier", "等级", "text"],
-  ["household_count", "户数", "count"],
-  ["orders", "订单量", "count"],
-  ["completed", "完成", "count"],
-  ["cancelled", "取消", "count"],
-  ["complaints", "投诉", "count"],
-  ["orders_per_1000", "千户服务量", "number"],
-  ["complaints_per_1000", "千户投诉量", "number"],
-  ["orders_mom", "服务量环比", "change"],
-  ["orders_yoy", "服务量同比", "change"],
-  ["orders_per_1000_mom", "千户服务量环比", "change"],
-  ["complaints_mom", "投诉量环比", "change"],
-  ["complaints_yoy", "投诉量同比", "change"],
-  ["complaints_per_1000_mom", "千户投诉量环比", "change"],
-  ["average_rating", "平均评分", "number"],
-  ["accept_minutes", "平均接单分钟", "number"],
-  ["on_time_rate", "准时到达率", "rate"],
-  ["active_residents", "活跃居民", "count"],
-  ["satisfaction_index", "满意度指数", "number"],
-  ["health_warnings", "预警", "list"],
-];
-
-// Health warning kinds, if the API sends codes rather than Chinese text.
-const WARNING_LABELS = {
-  falling_volume: "服务量下降",
-  rising_complaints: "投诉上升",
-  low_rating: "评分偏低",
-  no_engineer_active: "无活跃师傅",
-};
-
-// Identifiers and context, never columns of their own.
-const KPI_HIDDEN = new Set(["community_id", "month"]);
-
 const KPI = (() => {
-  const known = new Map(KPI_FIELDS.map(([key, label, kind]) => [key, { key, label, kind }]));
-  const descriptions = (SH.config.kpi && SH.config.kpi.fields) || {};
+  const contract = SH.config.kpi || {};
+  const fields = contract.fields || {};
+  const warningKinds = contract.warnings || {};
+  const order = contract.field_order || Object.keys(fields);
 
+  /** {key, label, kind, definition, higherIsBetter} of a field; kind "context" is no column. */
   function describe(key) {
-    return known.get(key) || { key, label: descriptions[key] || key, kind: "number" };
+    const field = fields[key];
+    if (!field) return { key, label: key, kind: "number", definition: null, higherIsBetter: null };
+    return {
+      key, label: field.label, kind: field.kind, definition: field.definition,
+      higherIsBetter: field.higher_is_better,
+    };
   }
 
-  /** Columns for rows: listed fields first (in list order), then any others as they come. */
+  /** Columns for rows: described fields first (in the schema's order), then any others. */
   function columns(rows) {
     const seen = new Map();
     for (const row of rows) {
       for (const [key, value] of Object.entries(row)) {
-        if (KPI_HIDDEN.has(key)) continue;
+        const about = describe(key);
+        if (about.kind === "context") continue;
         if (value && typeof value === "object" && !Array.isArray(value)) {
           for (const sub of Object.keys(value)) {
-            const parent = describe(key);
             const child = describe(sub);
             seen.set(`${key}.${sub}`, {
-              key: `${key}.${sub}`, label: `${parent.label}·${child.label}`,
-              kind: parent.kind === "change" ? "change" : child.kind,
+              key: `${key}.${sub}`, label: `${about.label}·${child.label}`,
+              kind: about.kind === "change" ? "change" : child.kind,
+              definition: about.definition, higherIsBetter: child.higherIsBetter,
             });
           }
         } else if (!seen.has(key)) {
-          seen.set(key, describe(key));
+          seen.set(key, about);
         }
       }
     }
-    const order = (c) => {
-      const index = KPI_FIELDS.findIndex(([k]) => k === c.key.split(".")[0]);
-      return index < 0 ? KPI_FIELDS.length : index;
+    const place = (c) => {
+      const index = order.indexOf(c.key.split(".")[0]);
+      return index < 0 ? order.length : index;
     };
-    return [...seen.values()].sort((a, b) => order(a) - order(b));
+    return [...seen.values()].sort((a, b) => place(a) - place(b));
   }
+
+  /** Columns the contract describes, for a table with no rows yet. */
+  const knownColumns = () => order.map(describe).filter((c) => c.kind !== "context");
 
   const value = (row, key) => key.split(".").reduce((v, k) => (v == null ? v : v[k]), row);
 
@@ -92,16 +70,28 @@ const KPI = (() => {
   const numericColumns = (rows) =>
     columns(rows).filter((c) => rows.some((r) => typeof value(r, c.key) === "number"));
 
-  /** Text of one health warning: a string, or an object with a message, kind or code. */
+  /** "最好"/"最差" for a KPI with a direction, "最高"/"最低" for one without. */
+  const rankWords = (column) =>
+    column.higherIsBetter == null ? ["最高", "最低"] : ["最好", "最差"];
+
+  /** The API order that lists the best (or, for a KPI without direction, highest) first. */
+  const bestOrder = (column) => (column.higherIsBetter === false ? "asc" : "desc");
+
+  /** Text of one health warning: a code, or an object with a message, kind or code. */
   function warningText(w) {
-    if (typeof w !== "object" || w === null) return WARNING_LABELS[w] || String(w);
+    if (typeof w !== "object" || w === null) return warningKinds[w]?.label || String(w);
     const kind = w.kind || w.code || w.type;
-    const head = w.message_zh || WARNING_LABELS[kind] || w.message || kind || "预警";
+    const head = w.message_zh || warningKinds[kind]?.label || w.message || kind || "预警";
     const rest = Object.entries(w).filter(
       ([k]) => !["kind", "code", "type", "message", "message_zh"].includes(k));
     return rest.length ? `${head}（${rest.map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join("，")}）`
       : head;
   }
+
+  /** A warning as a tag whose tooltip says what it means. */
+  const warningTag = (w) => SH.el("span", {
+    class: "tag warn", title: (typeof w === "string" && warningKinds[w]?.definition) || null,
+  }, warningText(w));
 
   /** A warnings list for a container; `undefined` means the API has no such field yet. */
   function renderWarnings(box, items, emptyText) {
@@ -116,5 +106,16 @@ const KPI = (() => {
     }
   }
 
-  return { columns, value, format, describe, numericColumns, warningText, renderWarnings };
+  /** The legend: every KPI's label and one-line definition, and the warnings'. */
+  function legend() {
+    const entries = knownColumns().map((c) => [c.label, c.definition]);
+    for (const kind of Object.values(warningKinds)) entries.push([kind.label, kind.definition]);
+    return SH.el("dl", { class: "legend" }, entries.filter(([, d]) => d).map(([label, d]) =>
+      SH.el("div", {}, SH.el("dt", {}, label), SH.el("dd", {}, d))));
+  }
+
+  return {
+    describe, columns, knownColumns, value, format, numericColumns, rankWords, bestOrder,
+    warningText, warningTag, renderWarnings, legend,
+  };
 })();
