@@ -108,6 +108,8 @@ def main() -> None:
         ("table, sorted by 千户服务量", f"{base}&sort=orders_per_1000"),
         ("table, sorted by 环比", f"{base}&sort=orders_mom"),
         ("bottom by satisfaction inputs (rating asc)", f"{base}&sort=average_rating&order=asc"),
+        ("worst by satisfaction index (asc)", f"{base}&sort=satisfaction_index&order=asc"),
+        ("health warnings of every community, first page", f"/api/v1/kpis/warnings?month={MONTH}"),
         ("table, region 上海市 + tier A", f"{base}&region=上海市&tier=A"),
         ("one community, 13 months", f"/api/v1/kpis/communities/1?months=13&until={MONTH}"),
     ):
