@@ -284,6 +284,7 @@ def test_the_csv_export_has_every_match_masked_and_neutralised(app, client, worl
         ({"created_from": "2026-05-01T00:00:00"}, "created_from"),
         ({"offer_expiring_within": 0}, "offer_expiring_within"),
         ({"sla_state": "late"}, "sla_state"),
+        ({"community_id": 2**31}, "community_id"),
     ],
 )  # fmt: skip
 def test_bad_filters_are_a_422_in_chinese(client, world, query, field):
@@ -368,6 +369,7 @@ def test_a_bulk_redispatch_sends_unassigned_orders_back_to_dispatch(app, client,
         ({"action": "assign", "order_ids": [1]}, "engineer_id"),
         ({"action": "redispatch", "order_ids": [1], "engineer_id": 1}, "engineer_id"),
         ({"action": "assign", "order_ids": [1], "engineer_id": 999_999}, "engineer_id"),
+        ({"action": "redispatch", "order_ids": [1, 2**31]}, "order_ids"),
     ],
 )
 def test_a_bad_bulk_request_is_a_422_that_changes_nothing(app, client, world, body, field):

@@ -229,6 +229,10 @@ class OfferSchema(ma.Schema):
 # --- the managers' order console (GET /orders, POST /orders/bulk; orders/console.py) ---------
 
 
+# An id as the database holds it (32-bit): a bigger one is a 422 here, not a failed statement.
+ID = ma.validate.Range(min=1, max=2**31 - 1)
+
+
 class OrderConsoleArgs(ma.Schema):
     """Filters, sort and page of GET /orders."""
 
@@ -237,8 +241,8 @@ class OrderConsoleArgs(ma.Schema):
         validate=ma.validate.Length(min=1, max=len(OrderStatus)),
         metadata={"description": "one or several states, comma-separated"},
     )
-    community_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
-    engineer_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1))
+    community_id = ma.fields.Integer(load_default=None, validate=ID)
+    engineer_id = ma.fields.Integer(load_default=None, validate=ID)
     source = ma.fields.String(load_default=None, validate=ma.validate.OneOf(ORDER_SOURCES))
     created_from = LocalDateTime(
         load_default=None, metadata={"description": "created at or after (with offset)"}
@@ -327,13 +331,13 @@ class OrderBulkSchema(ma.Schema):
 
     action = ma.fields.String(required=True, validate=ma.validate.OneOf(BULK_ACTIONS))
     order_ids = ma.fields.List(
-        ma.fields.Integer(validate=ma.validate.Range(min=1)),
+        ma.fields.Integer(validate=ID),
         required=True,
         validate=ma.validate.Length(min=1, max=BULK_MAX),
     )
     engineer_id = ma.fields.Integer(
         load_default=None,
-        validate=ma.validate.Range(min=1),
+        validate=ID,
         metadata={"description": "assign: the engineer (serving the orders' communities)"},
     )
     reason = ma.fields.String(
