@@ -233,7 +233,7 @@ def bench_nearby(app, points, radius_km: float, limit: int, naive: int) -> None:
     for lat, lng in points:
         started = time.perf_counter()
         response = client.get(
-            f"/api/v1/communities/nearby?lat={lat}&lng={lng}&radius_km={radius_km}&limit={limit}"
+            f"/api/v1/communities/nearby?lat={lat}&lng={lng}&radius_km={radius_km}&page_size={limit}"
         )
         http.append(time.perf_counter() - started)
         assert response.status_code == 200, response.json

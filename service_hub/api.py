@@ -6,7 +6,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
-from service_hub.plumbing import body_guard
+from service_hub.plumbing import body_guard, query_guard
 from service_hub.plumbing.errors import ErrorSchema, register_error_handlers
 
 # The largest id our tables hold: their primary keys are INTEGER, 32-bit on PostgreSQL.
@@ -76,6 +76,9 @@ def init_api(app: Flask) -> ServiceHubApi:
         sla_blp,
     ):
         api.register_blueprint(blp, url_prefix="/api/v1")
+    # After every blueprint: the document is complete, and each operation's query parameters
+    # are the ones it takes (anything else is a 422).
+    query_guard.init_app(app, api.spec.to_dict())
     from service_hub.web.routes import bp as web_bp
 
     app.register_blueprint(web_bp)
@@ -91,9 +94,12 @@ def init_api(app: Flask) -> ServiceHubApi:
 
 _DESCRIPTION = """Service Hub: neighbourhood-centric field service.
 
-Every error has one shape: `{"error": {"code", "message", "message_zh"?, "fields"?}}`.
+Every error has one shape: `{"error": {"code", "message", "message_zh", "fields"?}}`;
+`message_zh` is always there, in Chinese, for people.
 Bodies are JSON (`multipart/form-data` for file uploads; a body that is neither JSON nor a
 form is a 415); text may not hold NUL characters or unpaired surrogates (422).
 Lists are paginated with `page` and `page_size` (at most 100) and answer
-`{"items", "page", "page_size", "total"}`. Times are ISO 8601 with offset.
+`{"items", "page", "page_size", "total"}`; a list filter that takes several values takes them
+comma-separated. A query parameter the operation does not list is a 422. Times are ISO 8601
+with offset.
 """

@@ -1,5 +1,6 @@
 """Nearby communities: nearest first with geopy distances, the radius, active only, grid-cell
-boundaries, the edges of the map, and 422 for bad coordinates or radius."""
+boundaries, the edges of the map, the shared page envelope, and 422 for bad coordinates,
+radius or paging."""
 
 from __future__ import annotations
 
@@ -85,10 +86,31 @@ def test_a_wide_search_reaches_communities_many_cells_away(app, client):
     assert [item["id"] for item in nearby(client, radius_km=50)["items"]] == [far]
 
 
-def test_limit_caps_the_items_but_total_counts_every_community_within_the_radius(app, client):
+def test_page_size_caps_the_items_but_total_counts_every_community_within_the_radius(app, client):
     ids = [community_at(app, at(100 * (n + 1), 30 * n)) for n in range(5)]
-    body = nearby(client, limit=2)
+    body = nearby(client, page_size=2)
     assert ([item["id"] for item in body["items"]], body["total"]) == (ids[:2], 5)
+
+
+def test_the_answer_is_the_shared_page_envelope_with_the_radius(app, client):
+    community_at(app, at(100, 0))
+    body = nearby(client, page_size=3)
+    assert set(body) == {"items", "page", "page_size", "total", "radius_km"}
+    assert (body["page"], body["page_size"], body["radius_km"]) == (1, 3, 3.0)
+
+
+def test_the_second_page_continues_nearest_first(app, client):
+    ids = [community_at(app, at(100 * (n + 1), 30 * n)) for n in range(5)]
+    body = nearby(client, page=2, page_size=2)
+    assert ([item["id"] for item in body["items"]], body["page"]) == (ids[2:4], 2)
+
+
+def test_the_old_limit_parameter_is_refused_naming_page_size(app, client):
+    response = client.get(URL, query_string={"lat": ORIGIN[0], "lng": ORIGIN[1], "limit": 3})
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert error["fields"] == {"limit": ["Unknown parameter; use page_size."]}
+    assert "page_size" in error["message_zh"]
 
 
 def test_a_search_across_the_180th_meridian_finds_the_other_side(app, client):
@@ -116,8 +138,8 @@ def test_a_search_at_a_pole_with_the_widest_radius_answers(app, client):
         ({"lat": 31.2, "lng": 121.4, "radius_km": 0}, "radius_km"),
         ({"lat": 31.2, "lng": 121.4, "radius_km": -1}, "radius_km"),
         ({"lat": 31.2, "lng": 121.4, "radius_km": 50.5}, "radius_km"),
-        ({"lat": 31.2, "lng": 121.4, "limit": 0}, "limit"),
-        ({"lat": 31.2, "lng": 121.4, "limit": 101}, "limit"),
+        ({"lat": 31.2, "lng": 121.4, "page_size": 0}, "page_size"),
+        ({"lat": 31.2, "lng": 121.4, "page_size": 101}, "page_size"),
     ],
 )
 def test_missing_or_out_of_range_arguments_are_422(app, client, params, field):

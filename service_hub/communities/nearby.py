@@ -44,11 +44,11 @@ def distance_m(origin: Point, lat: float, lng: float) -> float:
     return great_circle(origin, (lat, lng)).meters
 
 
-def find_nearby(lat: float, lng: float, radius_km: float, limit: int) -> dict:
-    """Active communities within radius_km of (lat, lng), nearest first (ties by id).
+def find_nearby(lat: float, lng: float, radius_km: float, page_size: int, page: int = 1) -> dict:
+    """Active communities within radius_km of (lat, lng), nearest first (ties by id), one page.
 
-    Returns {"items": [community fields + distance_m], "total": how many are within the
-    radius, "radius_km"}; at most `limit` items.
+    Returns the shared page envelope {"items": [community fields + distance_m], "page",
+    "page_size", "total": how many are within the radius} and "radius_km".
     """
     origin = Point(lat, lng)
     radius_m = radius_km * 1000
@@ -62,7 +62,7 @@ def find_nearby(lat: float, lng: float, radius_km: float, limit: int) -> dict:
         for community_id, c_lat, c_lng in candidates
         if (distance := distance_m(origin, c_lat, c_lng)) <= radius_m
     )
-    nearest = inside[:limit]
+    nearest = inside[(page - 1) * page_size : page * page_size]
     rows = {
         row.id: row._asdict()
         for row in db.session.execute(
@@ -74,7 +74,13 @@ def find_nearby(lat: float, lng: float, radius_km: float, limit: int) -> dict:
         for distance, community_id in nearest
         if community_id in rows  # deleted between the two reads
     ]
-    return {"items": items, "total": len(inside), "radius_km": radius_km}
+    return {
+        "items": items,
+        "page": page,
+        "page_size": page_size,
+        "total": len(inside),
+        "radius_km": radius_km,
+    }
 
 
 def _search_area(lat: float, lng: float, radius_km: float) -> list[sa.ColumnElement[bool]]:

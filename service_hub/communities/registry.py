@@ -50,4 +50,6 @@ class NearbyCommunities(MethodView):
     @blp.response(200, NearbySchema)
     def get(self, args):
         """Active communities within `radius_km` of a point, nearest first, with `distance_m`."""
-        return find_nearby(args["lat"], args["lng"], args["radius_km"], args["limit"])
+        return find_nearby(
+            args["lat"], args["lng"], args["radius_km"], args["page_size"], args["page"]
+        )

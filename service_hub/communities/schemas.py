@@ -7,6 +7,7 @@ from flask_smorest.fields import Upload
 
 from service_hub.communities.importer import COLUMNS, REJECTED_LIST_CAP
 from service_hub.coupons.schemas import ClaimableSchema
+from service_hub.plumbing.pagination import PageArgsSchema, page_schema
 from service_hub.plumbing.timefmt import LocalDateTime
 from service_hub.visits.schemas import VisitBriefSchema
 
@@ -97,8 +98,6 @@ class BindingSchema(ma.Schema):
 
 # The community registry: bulk import and nearby lookup (service_hub/communities/registry.py).
 
-MAX_NEARBY_LIMIT = 100
-
 
 class ImportFileSchema(ma.Schema):
     file = Upload(
@@ -128,16 +127,15 @@ class ImportReportSchema(ma.Schema):
     rejected_total = ma.fields.Integer()
 
 
-class NearbyArgsSchema(ma.Schema):
+class NearbyArgsSchema(PageArgsSchema):
+    """?lat=&lng=&radius_km= and the shared page and page_size."""
+
     lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
     lng = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
     radius_km = ma.fields.Float(
         load_default=3.0,
         validate=ma.validate.Range(min=0, min_inclusive=False),
         metadata={"description": "at most NEARBY_MAX_RADIUS_KM (50 by default)"},
-    )
-    limit = ma.fields.Integer(
-        load_default=20, validate=ma.validate.Range(min=1, max=MAX_NEARBY_LIMIT)
     )
 
     @ma.validates("radius_km")
@@ -151,9 +149,12 @@ class NearbyCommunitySchema(CommunitySchema):
     distance_m = ma.fields.Integer(metadata={"description": "metres from the query point"})
 
 
-class NearbySchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(NearbyCommunitySchema), required=True)
+class NearbySchema(page_schema(NearbyCommunitySchema)):
+    """The shared page envelope, nearest first, and the radius searched."""
+
     total = ma.fields.Integer(
         required=True, metadata={"description": "active communities within the radius"}
     )
-    radius_km = ma.fields.Float(required=True)
+    radius_km = ma.fields.Float(
+        required=True, metadata={"description": "the radius searched (3 when not given)"}
+    )

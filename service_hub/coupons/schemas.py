@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from webargs.fields import DelimitedList
 
 from models.coupon import (
     CAMPAIGN_CHANNELS,
@@ -11,7 +12,7 @@ from models.coupon import (
     REWARD_EVENTS,
 )
 from service_hub.coupons.campaigns import coupon_counts
-from service_hub.coupons.service import coupon_state
+from service_hub.coupons.service import COUPON_STATE_FILTERS, coupon_state
 from service_hub.plumbing.pagination import PageArgsSchema
 from service_hub.plumbing.timefmt import NOW, TODAY, LocalDateTime
 
@@ -279,10 +280,16 @@ class CouponSchema(ma.Schema):
 
 
 class MyCouponsArgs(PageArgsSchema):
-    state = ma.fields.String(
-        load_default="all",
-        validate=ma.validate.OneOf(["all", "usable", "reserved", "spent", "expired"]),
-        metadata={"description": "usable: available and valid now"},
+    """Filter and page of GET /me/coupons."""
+
+    state = DelimitedList(
+        ma.fields.String(validate=ma.validate.OneOf(COUPON_STATE_FILTERS)),
+        load_default=lambda: ["all"],
+        validate=ma.validate.Length(min=1, max=len(COUPON_STATE_FILTERS)),
+        metadata={
+            "description": "one or several, comma-separated: a coupon's state (available, "
+            "reserved, spent, expired), usable (available and valid now) or all (the default)"
+        },
     )
 
 

@@ -17,6 +17,7 @@ BEGIN IMMEDIATE, so issues are serial there.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -340,22 +341,30 @@ def claim(
     raise _limit_reached(campaign.per_resident_limit)
 
 
-def my_coupons_query(resident_id: int, state: str = "all") -> sa.Select:
-    """A resident's coupons, newest first, optionally in one state (decided by the clock)."""
+# What GET /me/coupons?state= takes: a coupon's state, "usable" or "all".
+COUPON_STATE_FILTERS = ("all", "available", "usable", "reserved", "spent", "expired")
+
+
+def my_coupons_query(resident_id: int, states: Iterable[str] = ("all",)) -> sa.Select:
+    """A resident's coupons, newest first, optionally only those in one of `states` (a
+    coupon's state as coupon_state decides it by the clock, or "usable": available and valid
+    now)."""
     now = utcnow()
     stmt = (
         sa.select(Coupon)
         .where(Coupon.resident_id == resident_id)
         .order_by(Coupon.created_at.desc(), Coupon.id.desc())
     )
-    if state == "usable":
-        stmt = stmt.where(
-            Coupon.status == CouponStatus.AVAILABLE,
-            Coupon.valid_from <= now,
-            Coupon.valid_until > now,
-        )
-    elif state == CouponStatus.EXPIRED:
-        stmt = stmt.where(Coupon.status == CouponStatus.AVAILABLE, Coupon.valid_until <= now)
-    elif state != "all":
-        stmt = stmt.where(Coupon.status == state)
-    return stmt
+    if isinstance(states, str):
+        states = (states,)
+    if "all" in states:
+        return stmt
+    available = Coupon.status == CouponStatus.AVAILABLE
+    conditions = {
+        "available": sa.and_(available, Coupon.valid_until > now),
+        "usable": sa.and_(available, Coupon.valid_from <= now, Coupon.valid_until > now),
+        "expired": sa.and_(available, Coupon.valid_until <= now),
+        "reserved": Coupon.status == CouponStatus.RESERVED,
+        "spent": Coupon.status == CouponStatus.SPENT,
+    }
+    return stmt.where(sa.or_(*(conditions[state] for state in states)))

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from service_hub.auth.access import current_principal, requires
 from service_hub.orders import cards, console, service
 from service_hub.orders.schemas import (
+    MyOrdersArgs,
     OfferSchema,
     OrderActionSchema,
     OrderBulkResultSchema,
@@ -177,11 +178,13 @@ class OrderAction(MethodView):
 @blp.route("/me/orders")
 class MyOrders(MethodView):
     @requires(blp, "resident", "engineer")
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(MyOrdersArgs, location="query")
     @blp.response(200, page_schema(OrderSchema))
-    def get(self, page_args):
-        """My orders (a resident's requests, or an engineer's assignments), newest first."""
-        page = paginate(service.my_orders_query(current_principal()), **page_args)
+    def get(self, args):
+        """My orders (a resident's requests, or an engineer's assignments), newest first;
+        `status` keeps those in one of the given states."""
+        query = service.my_orders_query(current_principal(), args.pop("status"))
+        page = paginate(query, **args)
         return {**page, "items": cards.order_cards(current_principal(), page["items"])}
 
 

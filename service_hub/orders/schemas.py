@@ -6,7 +6,7 @@ from webargs.fields import DelimitedList
 from models.order import ORDER_SOURCES, OrderStatus, SlaState
 from service_hub.coupons.schemas import OrderCouponSchema
 from service_hub.orders.console import BULK_ACTIONS, BULK_MAX, COUNT_CAP, CSV_MAX_ROWS, SORTS
-from service_hub.plumbing.pagination import MAX_PAGE_SIZE
+from service_hub.plumbing.pagination import MAX_PAGE_SIZE, PageArgsSchema
 from service_hub.plumbing.timefmt import NOW, TODAY, LocalDateTime
 
 
@@ -224,6 +224,17 @@ class OfferSchema(ma.Schema):
     offered_at = LocalDateTime()
     expires_at = LocalDateTime()
     summary = ma.fields.Nested(OfferSummarySchema)
+
+
+class MyOrdersArgs(PageArgsSchema):
+    """Filter and page of GET /me/orders."""
+
+    status = DelimitedList(
+        ma.fields.String(validate=ma.validate.OneOf([s.value for s in OrderStatus])),
+        load_default=list,
+        validate=ma.validate.Length(max=len(OrderStatus)),
+        metadata={"description": "only orders in one of these states, comma-separated"},
+    )
 
 
 # --- the managers' order console (GET /orders, POST /orders/bulk; orders/console.py) ---------

@@ -3,6 +3,7 @@ lifecycle (models/order_lifecycle.py), and the consequences that belong here are
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -182,9 +183,12 @@ def get_order_for(principal: Principal, order_id: int) -> ServiceOrder:
     return order
 
 
-def my_orders_query(principal: Principal) -> sa.Select:
-    """A resident's own orders, or an engineer's assigned ones, newest first."""
+def my_orders_query(principal: Principal, statuses: Iterable[str] = ()) -> sa.Select:
+    """A resident's own orders, or an engineer's assigned ones, newest first; only those in
+    one of `statuses` when any are given."""
     stmt = sa.select(ServiceOrder).order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc())
+    if statuses:
+        stmt = stmt.where(ServiceOrder.status.in_(list(statuses)))
     if principal.role == "engineer":
         return stmt.where(ServiceOrder.engineer_id == principal.engineer_id)
     return stmt.where(ServiceOrder.resident_id == principal.id)

@@ -70,7 +70,10 @@ class ErrorBodySchema(ma.Schema):
 
     code = ma.fields.String(required=True, metadata={"description": "machine code"})
     message = ma.fields.String(required=True)
-    message_zh = ma.fields.String(metadata={"description": "中文提示, shown to residents"})
+    message_zh = ma.fields.String(
+        required=True,
+        metadata={"description": "中文提示, shown to people: present on every error"},
+    )
     fields = ma.fields.Dict(metadata={"description": "field name → list of problems"})
     details = ma.fields.Dict()
 
@@ -81,10 +84,38 @@ class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorBodySchema, required=True)
 
 
+# What a person is shown when the error that was raised brought no Chinese message of its
+# own: every error carries message_zh, so a client never has to show our English.
+MESSAGE_ZH_BY_STATUS = {
+    400: "请求内容无法解析",
+    401: "请先登录",
+    403: "无权执行此操作",
+    404: "请求的内容不存在",
+    405: "不支持该请求方式",
+    409: "操作冲突，请刷新后重试",
+    410: "内容已失效",
+    412: "数据已被他人修改，请刷新后重试",
+    413: "提交的内容过大",
+    415: "请以 JSON 格式提交",
+    422: "请求参数有误",
+    429: "请求过于频繁，请稍后再试",
+    500: "系统繁忙，请稍后再试",
+    502: "依赖的服务暂时异常，请稍后再试",
+    503: "服务暂时不可用，请稍后再试",
+}
+DEFAULT_MESSAGE_ZH = "请求失败，请稍后再试"
+
+
+def message_zh_for(status: int) -> str:
+    """The Chinese message of an error that brought none of its own."""
+    return MESSAGE_ZH_BY_STATUS.get(status, DEFAULT_MESSAGE_ZH)
+
+
 def error_response(status: int, code: str, message: str, **extra):
-    """Render the one error shape."""
+    """Render the one error shape; message_zh defaults to the status's Chinese message."""
     body = {"code": code, "message": message}
     body.update({k: v for k, v in extra.items() if v is not None})
+    body.setdefault("message_zh", message_zh_for(status))
     return jsonify({"error": body}), status
 
 
@@ -131,6 +162,7 @@ def handle_http_exception(error: HTTPException):
             400,
             "malformed_request",
             "The request body could not be read.",
+            message_zh="请求内容无法解析，请检查 JSON 格式",
             fields=_flatten_webargs_messages(messages),
         )
     code = (
@@ -138,7 +170,11 @@ def handle_http_exception(error: HTTPException):
         if status in http.HTTPStatus._value2member_map_
         else "http_error"
     )
-    message = data.get("message") or error.description or http.HTTPStatus(status).phrase
+    if status == 429:
+        # Flask-Limiter's own refusal describes the limit ("20 per 1 minute"): say it plainly.
+        message = "Too many requests; try again later."
+    else:
+        message = data.get("message") or error.description or http.HTTPStatus(status).phrase
     response, status = error_response(status, code, message)
     if status == 405 and error.get_headers():
         response.headers.extend(h for h in error.get_headers() if h[0] == "Allow")
