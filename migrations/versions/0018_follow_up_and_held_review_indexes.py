@@ -5,7 +5,7 @@ community's page in the dashboard); review (created_at) WHERE status = 'held' se
 staff review queue (GET /moderation/held), which now lists held reviews with held questions
 and answers, without reading every review.
 
-Revision ID: 0019
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-02 16:00:00
 
@@ -14,7 +14,7 @@ Create Date: 2026-12-02 16:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None

@@ -8,10 +8,8 @@ created_at index from the oldest order looking for unfinished ones. community (p
 a region given as a province find its communities by index, as city already does. Plans and
 figures: docs/console.md (bench/order_console.py).
 
-0019 was committed first (revising 0017), so this revision follows it: 0017 → 0019 → 0018.
-
-Revision ID: 0018
-Revises: 0019
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-02 18:00:00
 
 """
@@ -19,8 +17,8 @@ Create Date: 2026-12-02 18:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0019"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
