@@ -6,6 +6,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
+from service_hub.openapi.plugin import OperationsPlugin
 from service_hub.plumbing import body_guard, query_guard
 from service_hub.plumbing.errors import ErrorSchema, register_error_handlers
 
@@ -51,7 +52,13 @@ def init_api(app: Flask) -> ServiceHubApi:
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
     body_guard.init_app(app)
-    api = ServiceHubApi(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
+    api = ServiceHubApi(
+        app,
+        spec_kwargs={
+            "info": {"description": _DESCRIPTION},
+            "extra_plugins": [OperationsPlugin()],  # operationIds and examples
+        },
+    )
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
