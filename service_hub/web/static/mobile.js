@@ -1,6 +1,7 @@
 /* Engineers' mobile view: offers with a countdown, orders worked through their states with
-   photos (the door, a call button and a map link while open), questions in my communities,
-   visit announcements, my ranking and points. */
+   photos (the door, a call button and a map link while open; urges, SLA, window changes and
+   second visits from mobile_promises.js), questions in my communities, visit announcements,
+   my ranking and points. */
 "use strict";
 
 (() => {
@@ -168,8 +169,9 @@
       el("div", { class: "title" }, order.service_name || serviceName(order.service_type_id),
         el("span", { class: `status ${order.status}` }, STATUS[order.status] || order.status)),
       el("div", {}, `${order.community_name || communityName(order.community_id)} · #${order.id}`),
+      PROMISES.urged(order),
       el("div", { class: "place" }, placeText(order)),
-      el("div", { class: "muted" }, windowText(order)),
+      ...PROMISES.details(order), // window, changes, proposal, SLA state and deadline
       contact(order),
       open ? el("div", { class: "actions" }, mapLink(order)) : null,
       order.description ? el("div", {}, order.description) : null,
@@ -188,6 +190,14 @@
         type: "button", dataset: { action: next[0] }, onclick: () => act(order, next[0], item),
       }, next[1])));
     }
+    const promise = PROMISES.actions(order, {
+      replace: (updated) => item.replaceWith(orderItem(updated)),
+      added: (visit) => {
+        item.before(orderItem(visit)); // newest first, like the list
+        item.append(el("div", { class: "muted" }, `已安排二次上门 #${visit.id}`));
+      },
+    });
+    if (promise) item.append(promise);
     return item;
   }
 
