@@ -81,11 +81,24 @@ def orders():
     return render_template("web/orders.html", config=_page_config(view="orders"))
 
 
+@bp.get("/dashboard/alerts")
+def alerts():
+    """Staff alerts of my region: orders that missed a deadline or that nobody can take."""
+    return render_template("web/alerts.html", config=_page_config(view="alerts"))
+
+
 @bp.get("/dashboard/orders/<int:order_id>")
 def order(order_id: int):
     """One order for managers: details, timeline, dispatch score breakdown, one-click acts."""
     config = _page_config(view="order", order_id=order_id)
     return render_template("web/order.html", config=config)
+
+
+@bp.get("/dashboard/orders/<int:order_id>/report")
+def order_report(order_id: int):
+    """One order's service report (服务报告), printable: checklist, photos, times, signature."""
+    config = _page_config(view="order_report", order_id=order_id)
+    return render_template("web/order_report.html", config=config)
 
 
 @bp.get("/m/")

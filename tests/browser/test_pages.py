@@ -13,8 +13,12 @@ PAGES = (
     "/dashboard/follow-ups",
     "/dashboard/moderation",
     "/dashboard/broadcasts",
+    "/dashboard/orders",
+    "/dashboard/orders/1",
+    "/dashboard/alerts",
     "/m/",
 )
+MANAGER_PAGES = tuple(path for path in PAGES if path.startswith("/dashboard"))
 
 
 def _config(response) -> dict:
@@ -36,6 +40,13 @@ def test_pages_are_shells_that_load_only_our_own_files(client, path):
             continue
         assert asset.startswith("/web/static/"), asset
         assert client.get(asset).status_code == 200, asset
+
+
+@pytest.mark.parametrize("path", MANAGER_PAGES)
+def test_every_managers_page_links_the_alerts_with_their_unread_badge(client, path):
+    text = client.get(path).text
+    assert re.search(r'<a href="/dashboard/alerts"[^>]*>提醒 <span id="alert-count"', text)
+    assert '<script defer src="/web/static/nav.js"></script>' in text
 
 
 def test_the_dashboard_follows_the_kpi_list_in_the_openapi_document(client):

@@ -7,6 +7,7 @@
   const orderId = config.order_id;
   const ROLE_LABELS = { manager: "服务经理", admin: "管理员" };
   const DONE = { assign: "已指派", redispatch: "已重新派单", cancel: "已取消" };
+  const DEADLINES = [["accept_due_at", "接单截止"], ["arrive_due_at", "到达截止"], ["complete_due_at", "完工截止"]];
   let current = null; // the order as last read (its version goes with every action)
   const context = { communityId: null, community: null, services: new Map(), engineers: new Map() };
 
@@ -79,8 +80,7 @@
       fact("接单时间", SH.fmtTime(order.accepted_at)),
       fact("完成时间", SH.fmtTime(order.completed_at)),
     ];
-    if ("sla_state" in order) rows.push(fact("SLA", ORDER.label(ORDER.SLA, order.sla_state)));
-    if ("urge_count" in order) rows.push(fact("催单", `${order.urge_count} 次`));
+    rows.push(...promiseFacts(order));
     if (order.description) rows.push(fact("描述", order.description));
     if (order.unassigned_reason) rows.push(fact("未派出原因", order.unassigned_reason));
     if (order.complaint) rows.push(fact("投诉", order.complaint));
@@ -92,6 +92,40 @@
     renderActions(order);
     renderBreakdown(order.dispatch_breakdown);
     renderTimeline(order.timeline || []);
+  }
+
+  /** Promises kept (docs/sla.md): SLA state and deadlines, urges, window changes (with the
+      resident's last reason), the engineer's proposal, and a second visit's first order. */
+  function promiseFacts(order) {
+    const rows = [];
+    if (order.sla_state) {
+      rows.push(fact("SLA",
+        el("span", { class: `sla ${order.sla_state}` }, ORDER.label(ORDER.SLA, order.sla_state)),
+        order.sla_breached_at
+          ? el("span", { class: "muted" }, `（首次超时 ${SH.fmtTime(order.sla_breached_at)}）`) : null));
+    }
+    for (const [field, term] of DEADLINES) {
+      if (order[field]) rows.push(fact(term, SH.fmtTime(order[field])));
+    }
+    if (order.urge_count) {
+      rows.push(fact("催单", el("strong", { class: "urge-count" }, `${order.urge_count} 次`),
+        order.last_urged_at ? `，最近 ${SH.fmtTime(order.last_urged_at)}` : ""));
+    } else if ("urge_count" in order) {
+      rows.push(fact("催单", "无"));
+    }
+    if (order.reschedule_count) {
+      const last = (order.timeline || []).filter((e) => e.action === "reschedule" && e.reason).pop();
+      rows.push(fact("改约", `${order.reschedule_count} 次`, last ? `，最近原因：${last.reason}` : ""));
+    }
+    if (order.proposed_window_start) {
+      rows.push(fact("师傅提议", ORDER.fmtWindow(order.proposed_window_start, order.proposed_window_end),
+        el("span", { class: "muted" }, "（等待业主确认）")));
+    }
+    if (order.parent_order_id) {
+      rows.push(fact("原工单", "二次上门，原工单 ",
+        el("a", { href: `/dashboard/orders/${order.parent_order_id}` }, `#${order.parent_order_id}`)));
+    }
+    return rows;
   }
 
   function renderActions(order) {

@@ -16,7 +16,8 @@ const ORDER = (() => {
     create: "创建", dispatch: "开始派单", offer: "派单", unassign: "无人可派", expire: "派单超时",
     accept: "接单", decline: "拒单", en_route: "出发", start: "开始服务", complete: "完成服务",
     complain: "投诉", cancel: "取消", assign: "手动指派", redispatch: "重新派单", book: "预约时段",
-    urge: "催单", reschedule: "改约",
+    urge: "催单", reschedule: "改约", propose_window: "师傅提议改约", accept_window: "业主接受新时间",
+    decline_window: "业主拒绝新时间", second_visit: "二次上门", revisit: "二次上门派回原师傅",
   };
   const ACTOR = { resident: "居民", engineer: "师傅", manager: "服务经理", admin: "管理员", system: "系统" };
   const REJECTION = {
