@@ -17,6 +17,7 @@ from werkzeug.serving import run_simple
 
 from dispatch.standing import rebuild as rebuild_standings
 from models import Community
+from models.base import utcnow
 from service_hub.plumbing.extensions import db
 
 
@@ -34,8 +35,9 @@ def seed_demo_command(communities: int, seed: int, if_empty: bool):
     from demo.extras import seed_extras
     from demo.seed import seed_demo
 
-    summary = seed_demo(communities=communities, seed=seed, progress=click.echo)
-    summary.update(seed_extras(seed))
+    now = utcnow()
+    summary = seed_demo(communities=communities, seed=seed, progress=click.echo, now=now)
+    summary.update(seed_extras(seed, now))
     summary["standings"] = rebuild_standings()
     click.echo("seeded: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
 

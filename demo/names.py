@@ -84,6 +84,15 @@ SERVICE_TYPES = [
     ("appliance_repair", "家电维修", "appliance", 2, 90, 8000, 0.12),
     ("hood_clean", "油烟机清洗", "appliance", 1, 120, 15000, 0.08),
 ]
+# Promises per service (minutes): accept after creation, arrive after the window starts,
+# complete after arrival (about 40 % over the usual duration: a few jobs a hundred run over).
+SLA_TARGETS = {
+    "purifier_install": (30, 30, 125), "filter_replace": (30, 30, 60),
+    "aircon_clean": (30, 30, 125), "aircon_repair": (30, 30, 165),
+    "aircon_install": (30, 30, 205), "boiler_service": (30, 30, 125),
+    "heater_repair": (30, 30, 125), "appliance_repair": (30, 30, 125),
+    "hood_clean": (30, 30, 165),
+}  # fmt: skip
 SKILLS = ["purifier", "aircon", "boiler", "appliance"]
 SKILL_NAMES = {
     "purifier": "净水器",
@@ -184,9 +193,12 @@ def community_rows(rng: random.Random, n: int, now: datetime) -> list[dict]:
 def service_rows() -> list[dict]:
     """The service catalogue as rows, each with its `share` of orders (not a column)."""
     keys = ("code", "name", "skill", "min_skill_level", "duration_minutes", "base_price_cents")
+    sla = ("sla_accept_minutes", "sla_arrive_minutes", "sla_complete_minutes")
     return [
-        {**dict(zip(keys, spec[:-1], strict=True)), "share": spec[-1]} for spec in SERVICE_TYPES
-    ]
+        {**dict(zip(keys, spec[:-1], strict=True)),
+         **dict(zip(sla, SLA_TARGETS[spec[0]], strict=True)), "share": spec[-1]}
+        for spec in SERVICE_TYPES
+    ]  # fmt: skip
 
 
 def engineer_profile(
@@ -221,3 +233,42 @@ def resident_rows(rng: random.Random, comms: list[dict], now: datetime):
                 "last_login_at": now - timedelta(days=rng.uniform(0, 90)),
             })  # fmt: skip
     return rows, homes
+
+
+# Field operations: doors, contacts, and what residents and engineers say about timing.
+CONTACT_TITLES = ("先生", "女士")
+FAMILY_CONTACTS = ("阿姨", "叔叔", "奶奶", "爷爷")  # a second door is often the parents'
+URGE_NOTES = ("师傅大概什么时候到？", "已经过了预约时间了，麻烦催一下", None, None)
+DECLINE_REASONS = ("今天已经排满了", "人在外区，赶不过去", "这个型号不熟，建议派其他师傅")
+RESCHEDULE_REASONS = (
+    "临时要加班，改个时间", "那天家里没人，改到周末", "物业那天停水，换个时间",
+    "家里老人住院，过两天再约",
+)  # fmt: skip
+PROPOSE_REASONS = ("配件明天才到，改到后天上午可以吗？", "前一单耽搁了，能否改到傍晚？")
+SECOND_VISIT_REASONS = (
+    "需要更换主板，配件到货后二次上门", "外机需补氟，约定二次上门",
+    "投诉跟进：安排原工程师上门复查",
+)  # fmt: skip
+FOLLOW_UP_NOTES = (
+    "已电话回访，客户表示理解，补发优惠券一张", "已安排原工程师二次上门，问题已解决",
+    "已核实收费明细并退还差价", "已对工程师进行服务规范培训，客户接受道歉",
+)  # fmt: skip
+# Text the content check holds for staff: contact details and going around the platform.
+HELD_QUESTIONS = (
+    "家里闲置的空调低价转让，有需要的加微信 kt2026sh", "小区里有没有私人师傅？不走平台便宜点的那种",
+)  # fmt: skip
+HELD_ANSWERS = ("这个我私下可以帮您弄，加我微信更便宜", "直接打我电话约，不用在平台下单")
+HELD_REVIEWS = (
+    "师傅手艺不错，以后直接加他微信约就行，比平台便宜", "还行吧，师傅说下次可以不走平台收费",
+)  # fmt: skip
+# Questions residents ask, each with answers engineers give.
+QUESTIONS = {
+    "净水器滤芯多久换一次？": ["PP棉一般3到6个月，RO膜2年左右，看水质和用水量。"],
+    "空调清洗需要准备什么？": ["把空调下方的家具挪开一点，留出一米左右的空间就行。"],
+    "壁挂炉冬天前要保养吗？": ["建议每年入冬前保养一次，清理换热器、检查燃烧和水压。"],
+    "热水器出水不热是什么原因？": ["常见是水压低或温控器问题，可以先看看燃气阀是否全开。"],
+    "家里水垢多，适合装软水机吗？": ["上海水偏硬，装软水机能明显减少水垢，前置过滤器也要装。"],
+    "油烟机多久清洗一次比较好？": ["家里经常炒菜的话半年一次，油盒满了要及时倒。"],
+    "空调开暖风有异味正常吗？": ["久不用开机有味道，多半是滤网积灰，清洗后就好了。"],
+    "洗衣机脱水时晃得厉害怎么办？": ["先看看底脚是否调平、衣物是否放匀，不行再报修。"],
+}

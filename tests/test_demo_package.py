@@ -10,7 +10,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT_PACKAGES = ("service_hub", "models", "dispatch", "notifications")
-DEMO_DATA_AND_FAKE = ("demo.seed", "demo.extras", "demo.names", "demo.fake_wechat")
+DEMO_DATA_AND_FAKE = (
+    "demo.seed",
+    "demo.extras",
+    "demo.names",
+    "demo.addresses",
+    "demo.live_orders",
+    "demo.promises",
+    "demo.follow_ups",
+    "demo.outreach",
+    "demo.fake_wechat",
+)
 
 
 def _imports(path: Path) -> list[tuple[str, str | None]]:
