@@ -10,6 +10,7 @@ a message naming the one to use instead.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from flask import Flask, request
@@ -22,6 +23,7 @@ USE_INSTEAD = {"limit": "page_size", "per_page": "page_size", "offset": "page"}
 EXTENSION_KEY = "service_hub_query_parameters"
 
 
+@functools.cache
 def openapi_path(rule: str) -> str:
     """Flask's /orders/<int:order_id>/<action> as OpenAPI's /orders/{order_id}/{action}."""
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
