@@ -64,6 +64,8 @@ def test_a_manager_finds_an_unassigned_order_in_the_queue_and_assigns_it(
     expect(page.locator("#order-status")).to_have_text("未派出")
     expect(page.locator("#timeline tbody tr")).to_have_count(3)  # 创建, 开始派单, 无人可派
     expect(page.locator("#breakdown")).to_contain_text("王建国：不具备该技能")
+    # Dispatch's reason is stored in English; the manager reads it in Chinese.
+    expect(page.locator("#facts")).to_contain_text("无合格师傅：不具备该技能")
     picker = page.locator("#assign-engineer")
     expect(picker.locator("option")).to_have_count(1)
     picker.select_option(str(data["engineer"]))

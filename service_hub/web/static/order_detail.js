@@ -82,7 +82,7 @@
     ];
     rows.push(...promiseFacts(order));
     if (order.description) rows.push(fact("描述", order.description));
-    if (order.unassigned_reason) rows.push(fact("未派出原因", order.unassigned_reason));
+    if (order.unassigned_reason) rows.push(fact("未派出原因", reasonText(order.unassigned_reason)));
     if (order.complaint) rows.push(fact("投诉", order.complaint));
     if ((order.photos || []).length) {
       rows.push(fact("照片", el("span", { class: "photos" },
