@@ -25,6 +25,7 @@ from models import (
     ServiceOrder,
 )
 from models.base import utcnow
+from models.order import ACCEPTED_WORK
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.outbox import record
 from service_hub.plumbing.timefmt import local_zone
@@ -47,9 +48,16 @@ def request_recompute(engineer_id: int, community_ids: list[int]) -> None:
 
 
 def _completed(pair_filter) -> sa.Select:
+    """Orders that count as completed: done, and the work accepted by the resident (or by
+    the system when they did not answer); a pending or disputed one does not count yet.
+    Their age is that of the work (completed_at)."""
     return sa.select(
         ServiceOrder.engineer_id, ServiceOrder.community_id, ServiceOrder.completed_at
-    ).where(ServiceOrder.status == OrderStatus.COMPLETED, pair_filter)
+    ).where(
+        ServiceOrder.status == OrderStatus.COMPLETED,
+        ServiceOrder.acceptance.in_(ACCEPTED_WORK),
+        pair_filter,
+    )
 
 
 def _facts(pair_filter_orders, pair_filter_reviews) -> dict[Pair, StandingFacts]:

@@ -2,7 +2,7 @@
 
 from models.address import ResidentAddress
 from models.butler import BindingStatus, ButlerBinding, ButlerCode
-from models.catalogue import ServiceType
+from models.catalogue import ChecklistItem, ChecklistKind, ServiceType
 from models.community import Community, CommunityBinding, CommunityStatus
 from models.community_life import (
     Activity,
@@ -28,6 +28,7 @@ from models.follow_up import FollowUp, FollowUpStatus
 from models.kpi import CommunityMonthKpi, CommunityMonthResident, EngineerMonthKpi
 from models.notification import InboxNotification
 from models.order import (
+    Acceptance,
     DispatchOffer,
     OfferStatus,
     OrderEvent,
@@ -48,6 +49,9 @@ from models.visit import Booking, BookingStatus, Visit, VisitSlot, VisitStatus
 from service_hub.plumbing.outbox import OutboxMessage  # plumbing: the outbox owns its table
 
 __all__ = [
+    "Acceptance",
+    "ChecklistItem",
+    "ChecklistKind",
     "BindingStatus",
     "EngineerMonthKpi",
     "ResidentAddress",

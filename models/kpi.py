@@ -37,6 +37,8 @@ class CommunityMonthKpi(db.Model):
     # Second visits (二次上门) created, in the month created: first-time fix = 1 - these over
     # orders completed.
     repeat_visits: Mapped[int] = mapped_column(default=0)
+    # Residents' disputes of completed work (验收异议), in the month disputed.
+    disputes: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (
         sa.UniqueConstraint("community_id", "month"),
@@ -69,5 +71,6 @@ class EngineerMonthKpi(db.Model):
     sla_breaches: Mapped[int] = mapped_column(default=0)
     urges: Mapped[int] = mapped_column(default=0)
     repeat_visits: Mapped[int] = mapped_column(default=0)
+    disputes: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (sa.UniqueConstraint("engineer_id", "month"),)

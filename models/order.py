@@ -97,6 +97,20 @@ def _deadline_index(step: str) -> sa.Index:
     )
 
 
+class Acceptance(StrEnum):
+    """The resident's answer to completed work (验收); None before the order is completed."""
+
+    PENDING = "pending"  # completed, waiting for the resident
+    CONFIRMED = "confirmed"  # the resident (or an admin for them) accepted the work
+    AUTO_CONFIRMED = "auto_confirmed"  # nobody answered within ACCEPTANCE_AUTO_HOURS
+    DISPUTED = "disputed"  # the resident disputes it: a follow-up is open
+
+
+# Accepted work is what counts as done: points, standing, the coupon spent, the butler's reward.
+ACCEPTED_WORK = (Acceptance.CONFIRMED, Acceptance.AUTO_CONFIRMED)
+PENDING_ACCEPTANCE = sa.text("acceptance = 'pending'")
+
+
 class OfferStatus(StrEnum):
     """Where a dispatch offer to one engineer is."""
 
@@ -149,6 +163,19 @@ class ServiceOrder(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The engineer's photos of the finished work (the complete action's `photos`).
     completion_photos: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The service type's checklist as the engineer filled it: [{key, label, kind, unit,
+    # required, value}], each item's label as it was then; and the engineer's note.
+    checklist_answers: Mapped[list] = mapped_column(sa.JSON, default=list)
+    completion_note: Mapped[str | None] = mapped_column(sa.String(500))
+    # The resident's acceptance (验收) of completed work (Acceptance; None before completion),
+    # when it was accepted (by the resident or the system), their signature (an upload), or
+    # their dispute with its reason and photos.
+    acceptance: Mapped[str | None] = mapped_column(sa.String(16))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signature_url: Mapped[str | None] = mapped_column(sa.String(300))
+    disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dispute_reason: Mapped[str | None] = mapped_column(sa.String(300))
+    dispute_photos: Mapped[list] = mapped_column(sa.JSON, default=list)
 
     # Where and who: a snapshot of the resident's address book entry at creation (so an
     # address edited or deleted later never rewrites the order). contact_mobile is shown in
@@ -193,6 +220,13 @@ class ServiceOrder(db.Model):
             sqlite_where=UNFINISHED,
         ),
         sa.Index("ix_service_order_parent", "parent_order_id"),
+        # The periodic auto-confirmation reads only orders waiting for their resident.
+        sa.Index(
+            "ix_service_order_acceptance_pending",
+            "completed_at",
+            postgresql_where=PENDING_ACCEPTANCE,
+            sqlite_where=PENDING_ACCEPTANCE,
+        ),
         *(_deadline_index(step) for step in SLA_STEP_STATUSES),
     )
 

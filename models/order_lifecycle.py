@@ -26,6 +26,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from models import (
+    Acceptance,
     DispatchOffer,
     Engineer,
     OfferStatus,
@@ -116,6 +117,10 @@ URGE_INTERVAL = timedelta(minutes=10)
 RESCHEDULABLE = frozenset({*WAITING, S.ACCEPTED})
 RESCHEDULE_MAX = 2
 RESCHEDULE_REASON = "Say why the window changes."
+# The resident's acceptance (验收) of completed work: they confirm it (also after a dispute is
+# settled) or dispute it while it waits; the system confirms it when nobody answers in time.
+CONFIRMABLE = frozenset({Acceptance.PENDING, Acceptance.DISPUTED})
+AWAITING_RESIDENT = frozenset({Acceptance.PENDING})
 NEW_WINDOW = {"window_start": "Give the new window's start.", "window_end": "Give its end."}
 WINDOW = frozenset(NEW_WINDOW)
 
@@ -216,9 +221,48 @@ ACTIONS: dict[str, Action] = {
             _rules({S.IN_SERVICE}, engineer=ASSIGNED, admin=None),
             "complete is for: engineer.",
             S.COMPLETED,
-            facts=frozenset({"completion_photos"}),
+            # what the engineer shows for it (orders.service checks the checklist first)
+            facts=frozenset({"completion_photos", "checklist_answers", "completion_note"}),
             stamps=("completed_at",),
+            effects=("await_acceptance",),
             messages=("order_completed",),
+        ),
+        # The resident's acceptance (验收): the status stays completed; `acceptance` moves.
+        # What makes the work count (points, standing, the coupon spent, the butler's
+        # reward) follows confirm and auto-confirm, registered in AFTER.
+        Action(
+            "confirm",
+            "confirm",
+            _rules({S.COMPLETED}, resident=OWNER, admin=None),
+            "confirm is for: resident.",
+            None,
+            facts=frozenset({"signature_url"}),
+            stamps=("confirmed_at",),
+            effects=("confirm_work",),
+            guards=("may_confirm",),
+        ),
+        Action(
+            "dispute",
+            "dispute",
+            _rules({S.COMPLETED}, resident=OWNER, admin=None),
+            "dispute is for: resident.",
+            None,
+            facts=frozenset({"dispute_photos"}),
+            stamps=("disputed_at",),
+            reason_kept_as="dispute_reason",
+            effects=("dispute_work",),
+            guards=("awaits_resident", "says_what_is_wrong"),
+        ),
+        Action(
+            "auto-confirm",
+            "auto_confirm",
+            {"system": Rule(None, frozenset({S.COMPLETED}))},
+            "Work is confirmed by itself only when nobody answers in time.",
+            None,
+            stamps=("confirmed_at",),
+            effects=("auto_confirm_work",),
+            guards=("awaits_resident",),  # only work still waiting: never a disputed one
+            via="job",
         ),
         Action(
             "complain",
@@ -471,6 +515,42 @@ def _no_open_second_visit(order: ServiceOrder, reason: str | None) -> None:
         )
 
 
+def _acceptance_in(allowed: frozenset[str]) -> Callable[[ServiceOrder, str | None], None]:
+    """A guard: the resident's acceptance of the work is in one of `allowed` states."""
+
+    def guard(order: ServiceOrder, reason: str | None) -> None:
+        if order.acceptance in allowed:
+            return
+        if order.acceptance == Acceptance.DISPUTED:
+            raise Conflict(
+                "The resident disputes this work already.",
+                code="already_disputed",
+                message_zh="该工单已提出验收异议，客服会尽快联系您",
+            )
+        if order.acceptance in (Acceptance.CONFIRMED, Acceptance.AUTO_CONFIRMED):
+            raise Conflict(
+                "This work is accepted already.",
+                code="already_confirmed",
+                message_zh="该工单已验收",
+            )
+        raise Conflict(
+            "This order's work is not waiting for acceptance.",
+            code="illegal_transition",
+            message_zh="当前工单状态不允许此操作",
+        )
+
+    return guard
+
+
+def _says_what_is_wrong(order: ServiceOrder, reason: str | None) -> None:
+    if not (reason or "").strip():
+        raise InvalidInput(
+            "Say what is wrong with the work.",
+            message_zh="请说明对服务的异议",
+            fields={"reason": ["请填写异议原因"]},
+        )
+
+
 # Checks after the state's (order, reason), named by the actions that need them.
 GUARDS: dict[str, Callable[[ServiceOrder, str | None], None]] = {
     "says_what_went_wrong": _says_what_went_wrong,
@@ -479,6 +559,9 @@ GUARDS: dict[str, Callable[[ServiceOrder, str | None], None]] = {
     "may_reschedule": _may_reschedule,
     "has_proposal": _has_proposal,
     "no_open_second_visit": _no_open_second_visit,
+    "may_confirm": _acceptance_in(CONFIRMABLE),
+    "awaits_resident": _acceptance_in(AWAITING_RESIDENT),
+    "says_what_is_wrong": _says_what_is_wrong,
 }
 
 
@@ -491,10 +574,21 @@ def _drop_proposal(order: ServiceOrder) -> None:
     order.proposed_window_start = order.proposed_window_end = None
 
 
+def _acceptance(state: Acceptance) -> Callable[[ServiceOrder], None]:
+    def effect(order: ServiceOrder) -> None:
+        order.acceptance = state
+
+    return effect
+
+
 # Changes of the order's own columns beyond facts and stamps, named by the actions.
 EFFECTS: dict[str, Callable[[ServiceOrder], None]] = {
     "take_proposal": _take_proposal,
     "drop_proposal": _drop_proposal,
+    "await_acceptance": _acceptance(Acceptance.PENDING),
+    "confirm_work": _acceptance(Acceptance.CONFIRMED),
+    "auto_confirm_work": _acceptance(Acceptance.AUTO_CONFIRMED),
+    "dispute_work": _acceptance(Acceptance.DISPUTED),
 }
 
 

@@ -38,6 +38,7 @@ def init_api(app: Flask) -> ServiceHubApi:
     from service_hub.butler.routes import blp as butler_blp
     from service_hub.communities.registry import blp as registry_blp
     from service_hub.communities.routes import blp as communities_blp
+    from service_hub.completion.routes import blp as completion_blp
     from service_hub.coupons.routes import blp as coupons_blp
     from service_hub.engineers.routes import blp as engineers_blp
     from service_hub.inbox.routes import blp as inbox_blp
@@ -70,6 +71,7 @@ def init_api(app: Flask) -> ServiceHubApi:
         addresses_blp,
         engineers_blp,
         orders_blp,
+        completion_blp,
         reviews_blp,
         qa_blp,
         activities_blp,

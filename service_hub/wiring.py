@@ -20,10 +20,11 @@ from notifications.inbox import handle_resident_notice
 from notifications.reminders import remind_upcoming_activities
 from notifications.templates import DEFAULT_TEMPLATE_IDS
 from service_hub.communities.service import FIRST_BINDING_HOOKS
+from service_hub.completion.service import confirm_overdue, on_disputed
 from service_hub.coupons.notices import remind_expiring_coupons
 from service_hub.coupons.rewards import reward_first_binding
 from service_hub.kpis.rollup import count_event
-from service_hub.orders.service import manages_region, on_cancelled, on_complained, on_completed
+from service_hub.orders.service import manages_region, on_accepted, on_cancelled, on_complained
 from service_hub.plumbing import outbox
 from service_hub.plumbing.jobqueue import InProcessJobQueue
 from service_hub.plumbing.outbox import redeliver_overdue, relay_stale
@@ -49,7 +50,11 @@ HOOKS = (
     (lifecycle.AFTER["assign"], open_order_visit),
     (lifecycle.AFTER["revisit"], open_order_visit),  # a second visit by the same engineer
     (lifecycle.AFTER["cancel"], on_cancelled),
-    (lifecycle.AFTER["complete"], on_completed),
+    # Only accepted work counts as done (points, standing, coupon spent, butler's reward):
+    # the resident's confirmation, or the system's when nobody answered in time.
+    (lifecycle.AFTER["confirm"], on_accepted),
+    (lifecycle.AFTER["auto-confirm"], on_accepted),
+    (lifecycle.AFTER["dispute"], on_disputed),  # a follow-up for the region's managers
     (lifecycle.AFTER["complain"], on_complained),
     (FIRST_BINDING_HOOKS, reward_first_binding),
 )
@@ -63,6 +68,8 @@ PERIODIC_JOBS = (
     (sweep, "dispatch", 60),
     # Orders at risk and breached: marked, counted, alerted; unanswered offers passed on.
     (check_promises, "default", 60),
+    # Completed work nobody answered for in ACCEPTANCE_AUTO_HOURS is accepted by itself.
+    (confirm_overdue, "default", 5 * 60),
     (reconcile, "notifications", 60),
     (remind_upcoming_activities, "notifications", 15 * 60),
     (remind_expiring_coupons, "notifications", 15 * 60),

@@ -197,6 +197,30 @@ def completed_order(
     return order_id
 
 
+def accepted_order(
+    app,
+    client,
+    run_jobs,
+    community_id: int,
+    resident_id: int,
+    engineer_id: int,
+    service_id: int | None = None,
+    signature_url: str | None = None,
+) -> int:
+    """An order the engineer completes and the resident then accepts (POST …/confirm): only
+    accepted work counts as done (points, standing, coupon spent, butler's reward)."""
+    order_id = completed_order(
+        app, client, run_jobs, community_id, resident_id, engineer_id, service_id
+    )
+    body = {"signature_url": signature_url} if signature_url else {}
+    response = client.post(
+        f"/api/v1/orders/{order_id}/confirm", headers=resident_auth(app, resident_id), json=body
+    )
+    assert response.status_code == 200, response.json
+    run_jobs()
+    return order_id
+
+
 def subscription_credits(app, resident_ids: list[int], kind: str) -> None:
     """One accepted subscribe prompt (one WeChat send) of `kind` for each resident."""
     from models import SubscriptionCredit

@@ -1,4 +1,5 @@
-"""Coupons on orders: checked and reserved at creation, released on cancel, spent on completion."""
+"""Coupons on orders: checked and reserved at creation, released on cancel, spent once the work is
+accepted."""
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -141,13 +142,16 @@ def test_cancelling_releases_the_coupon_for_another_order(app, client, world):
     assert order(client, world, world.coupon).status_code == 201
 
 
-def test_completing_spends_the_coupon(app, client, world, run_jobs):
+def test_accepting_the_work_spends_the_coupon(app, client, world, run_jobs):
     order_id = order(client, world, world.coupon).json["id"]
     run_jobs()
     engineer = f.engineer_auth(app, world.engineer)
     for action in ("accept", "en-route", "start", "complete"):
         response = client.post(f"/api/v1/orders/{order_id}/{action}", headers=engineer, json={})
         assert response.status_code == 200, (action, response.json)
+    # Completed work counts once the resident accepts it (docs/ranking.md).
+    confirm = client.post(f"/api/v1/orders/{order_id}/confirm", headers=world.auth, json={})
+    assert confirm.status_code == 200, confirm.json
     row = coupon_row(app, world.coupon)
     assert (row.status, row.order_id, row.discount_cents) == ("spent", order_id, 1000)
     detail = client.get(f"/api/v1/orders/{order_id}", headers=world.auth).json

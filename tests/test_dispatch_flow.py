@@ -288,11 +288,14 @@ def test_the_residents_butler_gets_the_first_offer(app, client, run_jobs, settin
     assert order_row(app, order_id).dispatch_breakdown["components"]["butler"] == 1.0
 
 
-def test_completing_an_order_credits_the_engineer_points(app, client, run_jobs, setting):
+def test_an_accepted_order_credits_the_engineer_points(app, client, run_jobs, setting):
     engineer = f.engineer(app, communities=(setting["community"],))
     order_id = create_order(app, client, setting)
     run_jobs()
     for action in ("accept", "en-route", "start", "complete"):
         act(app, client, engineer, order_id, action)
+    resident = f.resident_auth(app, setting["resident"])  # the work counts once accepted
+    confirm = client.post(f"/api/v1/orders/{order_id}/confirm", headers=resident, json={})
+    assert confirm.status_code == 200, confirm.json
     points = client.get("/api/v1/engineers/me/points", headers=f.engineer_auth(app, engineer))
     assert points.json["balance"] == app.config["POINTS_ORDER_COMPLETED"]

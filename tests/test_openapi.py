@@ -212,7 +212,8 @@ NESTED_OWNERS = {
         "reviews": "reviews",
         "visits": "visits",
     },
-    "orders": {"review": "reviews"},
+    "orders": {"checklist": "completion", "report": "completion", "review": "reviews"},
+    "services": {"checklist": "completion"},
     "me": {
         "addresses": "addresses",
         "butler": "butler",

@@ -320,4 +320,5 @@ def test_rebuilt_rollups_equal_the_incremental_ones_with_breaches_urges_and_repe
         "sla_breaches": 1,
         "urges": 1,  # the waiting order's urge is nobody's
         "repeat_visits": 1,
+        "disputes": 0,
     }

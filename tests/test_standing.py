@@ -36,15 +36,15 @@ def busy_history(app, client, run_jobs):
 
     for n, resident_id in enumerate(residents):
         auth = f.resident_auth(app, resident_id)
-        order_id = f.completed_order(app, client, run_jobs, first, resident_id, good, service_id)
+        order_id = f.accepted_order(app, client, run_jobs, first, resident_id, good, service_id)
         step("review", f"/api/v1/orders/{order_id}/review", auth, {"rating": 5}, 201)
         step("like", f"/api/v1/engineers/{good}/like", auth, None, 201)
-        order_id = f.completed_order(app, client, run_jobs, first, resident_id, poor, service_id)
+        order_id = f.accepted_order(app, client, run_jobs, first, resident_id, poor, service_id)
         step("review", f"/api/v1/orders/{order_id}/review", auth, {"rating": 2}, 201)
         if n == 0:
             complaint = {"reason": "态度差"}
             step("complain", f"/api/v1/orders/{order_id}/complain", auth, complaint, 200)
-    f.completed_order(app, client, run_jobs, second, residents[0], good, service_id)
+    f.accepted_order(app, client, run_jobs, second, residents[0], good, service_id)
     run_jobs()
     return first, good, poor
 

@@ -1,5 +1,6 @@
 """Coupons on orders: checked and reserved when the order is created, released when it is
-cancelled, spent when it completes.
+cancelled, spent when the order's work is accepted (the resident confirms it, or the system
+does when they do not answer; a completed order waiting for its resident still holds it).
 
 Each step is one conditional UPDATE in the order's own transaction, so a coupon chosen for
 two orders at once is reserved by exactly one of them, and a step that runs twice (a retried
@@ -97,7 +98,8 @@ def release_for_order(order_id: int) -> int:
 
 
 def spend_for_order(order_id: int) -> int:
-    """The order was completed: its reserved coupon is spent. Returns how many were spent."""
+    """The order's work was accepted: its reserved coupon is spent. Returns how many were
+    spent."""
     return db.session.execute(
         sa.update(Coupon)
         .where(Coupon.order_id == order_id, Coupon.status == CouponStatus.RESERVED)

@@ -294,7 +294,7 @@ class MyCouponsArgs(PageArgsSchema):
 
 
 class OrderCouponSchema(ma.Schema):
-    """The coupon an order holds (reserved while open, spent when completed)."""
+    """The coupon an order holds (reserved while open, spent when its work is accepted)."""
 
     id = ma.fields.Integer()
     campaign_id = ma.fields.Integer()

@@ -59,6 +59,7 @@ KPIS: dict[str, Kpi] = {
     "sla_breaches": Kpi("超时次数", "当月违反服务时限（接单、上门、完工）的次数", "count", False),
     "urges": Kpi("催单次数", "当月居民催单的次数", "count", False),
     "repeat_visits": Kpi("二次上门", "当月新建的二次上门订单数", "count", False),
+    "disputes": Kpi("验收异议", "当月居民对完工服务提出验收异议的次数", "count", False),
     "first_time_fix_rate": Kpi(
         "一次修复率", "1 − 二次上门 ÷ 完成订单（无完成订单不计）", "rate", True
     ),

@@ -32,6 +32,7 @@ ROW_COUNTERS = (
     "sla_breaches",
     "urges",
     "repeat_visits",
+    "disputes",
 )
 
 
@@ -99,6 +100,7 @@ SORTABLE = {
     "sla_breaches": _now("sla_breaches"),
     "urges": _now("urges"),
     "repeat_visits": _now("repeat_visits"),
+    "disputes": _now("disputes"),
     "first_time_fix_rate": _first_time_fix(),
     "satisfaction_index": _satisfaction(),
     "household_count": Community.household_count,
@@ -274,6 +276,7 @@ def to_row(
         "sla_breaches": counts["sla_breaches"],
         "urges": counts["urges"],
         "repeat_visits": counts["repeat_visits"],
+        "disputes": counts["disputes"],
         "first_time_fix_rate": measures.first_time_fix_rate(
             counts["repeat_visits"], counts["orders_completed"]
         ),

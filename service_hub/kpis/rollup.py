@@ -34,6 +34,7 @@ ACTION_COUNTERS = {
     "complain": "complaints",
     "urge": "urges",
     "second_visit": "repeat_visits",  # on the first order: its fix did not hold
+    "dispute": "disputes",  # the resident disputes completed work (验收异议)
 }
 ACCEPT_ACTIONS = ("accept", "assign", "book")  # the order has its engineer from now on
 ARRIVAL_ACTION = "start"  # the engineer is at the door
@@ -54,6 +55,7 @@ COUNTERS = (
     "sla_breaches",
     "urges",
     "repeat_visits",
+    "disputes",
 )
 # Per engineer: order event action → counter, for the engineer the order had at the event
 # (an urge before anyone accepted the order is nobody's). First-time fix rate =
@@ -62,8 +64,9 @@ ENGINEER_ACTION_COUNTERS = {
     "complete": "orders_completed",
     "urge": "urges",
     "second_visit": "repeat_visits",
+    "dispute": "disputes",
 }
-ENGINEER_COUNTERS = ("orders_completed", "sla_breaches", "urges", "repeat_visits")
+ENGINEER_COUNTERS = ("orders_completed", "sla_breaches", "urges", "repeat_visits", "disputes")
 
 
 def increments_for(

@@ -93,6 +93,7 @@ class KpiRowSchema(ma.Schema):
     sla_breaches = kpi(ma.fields.Integer, "sla_breaches")
     urges = kpi(ma.fields.Integer, "urges")
     repeat_visits = kpi(ma.fields.Integer, "repeat_visits")
+    disputes = kpi(ma.fields.Integer, "disputes")
     first_time_fix_rate = kpi(ma.fields.Float, "first_time_fix_rate", allow_none=True)
     satisfaction_index = kpi(ma.fields.Float, "satisfaction_index", allow_none=True)
     health_warnings = ma.fields.List(

@@ -102,6 +102,12 @@ OPERATIONS: dict[str, Operation] = {
     ),
     f"GET {P}/me/orders": Operation("list_my_orders"),
     f"GET {P}/engineers/me/offers": Operation("list_my_offers"),
+    # completion evidence and the resident's acceptance (完工验收)
+    f"GET {P}/services/{{service_type_id}}/checklist": Operation("get_service_checklist"),
+    f"PUT {P}/services/{{service_type_id}}/checklist": Operation("replace_service_checklist"),
+    f"GET {P}/orders/{{order_id}}/checklist": Operation("get_order_checklist"),
+    f"PUT {P}/orders/{{order_id}}/checklist": Operation("save_order_checklist"),
+    f"GET {P}/orders/{{order_id}}/report": Operation("get_service_report"),
     # reviews and follow-ups
     f"POST {P}/orders/{{order_id}}/review": Operation("review_order"),
     f"PATCH {P}/reviews/{{review_id}}": Operation("edit_review"),

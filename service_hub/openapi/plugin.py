@@ -9,7 +9,13 @@ from typing import Any
 
 from apispec import BasePlugin
 
-from service_hub.openapi import examples_manager, examples_orders, examples_people, examples_places
+from service_hub.openapi import (
+    examples_completion,
+    examples_manager,
+    examples_orders,
+    examples_people,
+    examples_places,
+)
 from service_hub.openapi.operations import OPERATIONS, Operation
 
 
@@ -23,7 +29,9 @@ def _merge(*modules) -> dict[str, Any]:
 
 
 # Component schema name → an example of it.
-SCHEMA_EXAMPLES = _merge(examples_places, examples_people, examples_orders, examples_manager)
+SCHEMA_EXAMPLES = _merge(
+    examples_places, examples_people, examples_orders, examples_manager, examples_completion
+)
 PAGE_SUFFIXES = {"CappedPage": {"total_exact": True}, "Page": {}}
 
 

@@ -171,6 +171,9 @@ class OrderAction(MethodView):
             photos=args["photos"],
             window_start=args["window_start"],
             window_end=args["window_end"],
+            answers=args["answers"],
+            note=args["note"],
+            signature_url=args["signature_url"],
         )
         return cards.order_card(current_principal(), order)
 

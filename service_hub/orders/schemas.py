@@ -3,7 +3,7 @@
 import marshmallow as ma
 from webargs.fields import DelimitedList
 
-from models.order import ORDER_SOURCES, OrderStatus, SlaState
+from models.order import ORDER_SOURCES, Acceptance, OrderStatus, SlaState
 from service_hub.coupons.schemas import OrderCouponSchema
 from service_hub.orders.console import BULK_ACTIONS, BULK_MAX, COUNT_CAP, CSV_MAX_ROWS, SORTS
 from service_hub.plumbing.pagination import MAX_PAGE_SIZE, PageArgsSchema
@@ -90,7 +90,7 @@ class OrderSchema(ma.Schema):
     created_at = LocalDateTime()
     accepted_at = LocalDateTime(allow_none=True)
     completed_at = LocalDateTime(allow_none=True)
-    coupon = ma.fields.Nested(  # coupons: reserved while open, spent on completion
+    coupon = ma.fields.Nested(  # coupons: reserved while open, spent on acceptance
         OrderCouponSchema, allow_none=True, metadata={"description": "the coupon it holds"}
     )
     # Where and who (service_hub/orders/cards.py): what an engineer decides and drives on.
@@ -118,6 +118,26 @@ class OrderSchema(ma.Schema):
     completion_photos = ma.fields.List(
         ma.fields.String(), metadata={"description": "the engineer's photos of the finished work"}
     )
+    completion_note = ma.fields.String(
+        allow_none=True, metadata={"description": "the engineer's note on what was done"}
+    )
+    # The resident's acceptance (完工验收): GET /orders/{id}/report has the whole of it.
+    acceptance = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "enum": [*(a.value for a in Acceptance), None],
+            "description": "null before completion; pending: waiting for the resident "
+            "(confirm or dispute; confirmed by itself after ACCEPTANCE_AUTO_HOURS); "
+            "confirmed, auto_confirmed: the work counts as done; disputed",
+        },
+    )
+    confirmed_at = LocalDateTime(allow_none=True, metadata={"description": "work accepted"})
+    signature_url = ma.fields.String(
+        allow_none=True, metadata={"description": "the resident's signature (an upload)"}
+    )
+    disputed_at = LocalDateTime(allow_none=True)
+    dispute_reason = ma.fields.String(allow_none=True)
+    dispute_photos = ma.fields.List(ma.fields.String())
     # Promises kept (SLA, docs/sla.md): deadlines from the service type's targets.
     started_at = LocalDateTime(allow_none=True, metadata={"description": "engineer arrived"})
     accept_due_at = LocalDateTime(
@@ -171,7 +191,37 @@ class OrderActionSchema(ma.Schema):
         ma.fields.String(validate=ma.validate.Length(max=300)),
         load_default=list,
         validate=ma.validate.Length(max=9),
-        metadata={"description": "complete only: photos of the finished work (POST /uploads)"},
+        metadata={
+            "description": "complete: photos of the finished work; dispute: photos of what "
+            "is wrong (POST /uploads)"
+        },
+    )
+    # Completion evidence and the resident's acceptance (完工验收, service_hub/completion).
+    answers = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(min=1, max=32)),
+        values=ma.fields.Raw(allow_none=True),
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=30),
+        metadata={
+            "description": "complete only: the checklist's answers by item key (as PUT "
+            "/orders/{id}/checklist takes them); absent: those saved before"
+        },
+    )
+    note = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=500),
+        metadata={"description": "complete only: what was done (完工说明)"},
+    )
+    signature_url = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=300),
+        metadata={
+            "description": "confirm only: the resident's handwritten signature, an image "
+            "uploaded through POST /uploads"
+        },
     )
     window_start = LocalDateTime(
         load_default=None,

@@ -27,6 +27,7 @@ from service_hub.addresses.service import order_snapshot
 from service_hub.auth.regions import covers, require_region
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community, is_bound
+from service_hub.completion.checklists import completion_facts
 from service_hub.coupons.redemption import release_for_order, reserve_for_order, spend_for_order
 from service_hub.plumbing.errors import Forbidden, InvalidInput, NotFound
 from service_hub.plumbing.extensions import db
@@ -204,13 +205,18 @@ def perform(
     photos: list[str] = (),
     window_start: datetime | None = None,
     window_end: datetime | None = None,
+    answers: dict | None = None,
+    note: str | None = None,
+    signature_url: str | None = None,
 ) -> ServiceOrder:
     """Apply an order action for the caller: the lifecycle checks version, role, party and
     state under the row lock; offers and assignment go through dispatch, which applies it.
-    `photos` (complete only) are the finished work's, kept as the order's completion_photos.
-    A window goes to the actions that take one (reschedule, propose-window); a second visit
-    is a new order (returned) with it."""
-    facts = _completion_facts(action, photos)
+    `photos` are the finished work's with complete (completion_photos), the resident's with
+    dispute (dispute_photos). complete also records the checklist (`answers`, else those
+    saved before; every required item answered) and the `note`; confirm the resident's
+    `signature_url` (an upload). A window goes to the actions that take one (reschedule,
+    propose-window); a second visit is a new order (returned) with it."""
+    facts = _evidence_facts(action, photos, answers, note, signature_url)
     window = {"window_start": window_start, "window_end": window_end}
     if lifecycle.ACTIONS[action].facts >= lifecycle.WINDOW:
         facts.update(window)
@@ -236,22 +242,56 @@ def perform(
         return assignment.redispatch(order_id, actor, reason)
     if action == "second-visit":
         return open_second_visit(order_id, actor, reason, window_start, window_end)
+    if action == "complete":
+        facts.update(completion_facts(order, answers, note))
     lifecycle.apply(order, action, actor, reason, **facts)
     commit_and_relay()
     return order
 
 
-def _completion_facts(action: str, photos: list[str]) -> dict:
-    """The complete action's photos, proven to be our uploads; other actions take none."""
-    if not photos:
-        return {}
-    if action != "complete":
-        raise InvalidInput(
-            "Photos go with complete.",
-            message_zh="只有完成服务时可以上传完工照片",
-            fields={"photos": ["only for complete"]},
+# Which action takes each piece of evidence, and the order column photos land in.
+PHOTOS_KEPT_AS = {"complete": "completion_photos", "dispute": "dispute_photos"}
+EVIDENCE_FOR = {"answers": "complete", "note": "complete", "signature_url": "confirm"}
+EVIDENCE_ZH = {
+    "photos": "只有完成服务或提出验收异议时可以上传照片",
+    "answers": "只有完成服务时可以填写检查单",
+    "note": "只有完成服务时可以填写完工说明",
+    "signature_url": "只有确认验收时可以签名",
+}
+
+
+def _evidence_facts(
+    action: str,
+    photos: list[str],
+    answers: dict | None,
+    note: str | None,
+    signature_url: str | None,
+) -> dict:
+    """Photos (complete, dispute) and a signature (confirm), proven to be our uploads; the
+    checklist and note only with complete (checked against the order later). Evidence
+    given with another action is a 422, not silently dropped."""
+    given = {"answers": answers, "note": note, "signature_url": signature_url}
+    for name, value in given.items():
+        if value is not None and EVIDENCE_FOR[name] != action:
+            _wrong_action(name)
+    facts = {}
+    if photos:
+        if action not in PHOTOS_KEPT_AS:
+            _wrong_action("photos")
+        facts[PHOTOS_KEPT_AS[action]] = validate_photo_urls(list(photos))
+    if signature_url is not None:
+        (facts["signature_url"],) = validate_photo_urls(
+            [signature_url], max_count=1, field="signature_url"
         )
-    return {"completion_photos": validate_photo_urls(list(photos))}
+    return facts
+
+
+def _wrong_action(name: str) -> None:
+    raise InvalidInput(
+        f"{name} does not go with this action.",
+        message_zh=EVIDENCE_ZH[name],
+        fields={name: ["not for this action"]},
+    )
 
 
 def on_cancelled(order: ServiceOrder) -> None:
@@ -263,8 +303,12 @@ def on_cancelled(order: ServiceOrder) -> None:
     release_for_order(order.id)  # coupons: a reserved coupon is available again
 
 
-def on_completed(order: ServiceOrder) -> None:
-    """The coupon is spent, the engineer's standing recomputed, the resident's points earned."""
+def on_accepted(order: ServiceOrder) -> None:
+    """The resident (or the system, after ACCEPTANCE_AUTO_HOURS) accepted the work: only now
+    does it count as done. The coupon is spent, the engineer's standing recomputed (it
+    counts accepted orders), the engineer's and the butler's points earned. Once per order:
+    the lifecycle accepts work once (confirm and auto-confirm start only from pending, or
+    disputed for confirm), and each consequence is keyed or conditional besides."""
     spend_for_order(order.id)
     request_recompute(order.engineer_id, [order.community_id])
     award_for_completed_order(order)

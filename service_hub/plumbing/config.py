@@ -144,6 +144,9 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         # Points credited per completed order: to the serving engineer, and to the butler.
         "POINTS_ORDER_COMPLETED": _number(env, "POINTS_ORDER_COMPLETED", "10"),
         "POINTS_BUTLER_ORDER": _number(env, "POINTS_BUTLER_ORDER", "5"),
+        # Completed work the resident neither confirms nor disputes is accepted by itself
+        # after this many hours (service_hub/completion/service.py: confirm_overdue).
+        "ACCEPTANCE_AUTO_HOURS": _number(env, "ACCEPTANCE_AUTO_HOURS", "72"),
         # Coupons: residents hear of an unused coupon this many hours before it expires.
         "COUPON_EXPIRY_NOTICE_HOURS": _number(env, "COUPON_EXPIRY_NOTICE_HOURS", "24"),
     }

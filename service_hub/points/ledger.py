@@ -66,10 +66,12 @@ def history_query(owner_kind: str, owner_id: int) -> sa.Select:
 
 
 def award_for_completed_order(order: ServiceOrder) -> None:
-    """Credit a completed order, inside its completion transaction (the caller commits).
+    """Credit an order whose work was accepted (the resident confirmed it, or the system did
+    when they did not answer), inside that transaction (the caller commits). Completion
+    alone earns nothing (docs/butler.md).
 
     - The serving engineer earns POINTS_ORDER_COMPLETED ("order:<id>:completed").
-    - The resident's butler at completion earns POINTS_BUTLER_ORDER ("order:<id>:butler"),
+    - The resident's butler at acceptance earns POINTS_BUTLER_ORDER ("order:<id>:butler"),
       but only when that binding was made no later than the order: a butler earns on the
       resident's later orders, not on one already under way when the code was scanned.
     A butler who serves the order earns both. A zero amount in configuration awards nothing.

@@ -1,6 +1,7 @@
 """Review and like rules.
 
-Reviews: only the resident who owns a completed order reviews it, once; text goes through
+Reviews: only the resident who owns a completed order reviews it, once (a review of work
+still waiting for the resident's acceptance accepts it: the lifecycle's confirm); text goes through
 WeChat's content check (risky refused, doubtful held for a manager); the author may edit
 within REVIEW_EDIT_WINDOW_SECONDS; managers reply, hide with a reason (kept, not deleted) and
 approve held ones. A rating of 2 or less opens a follow-up for managers. Every change that
@@ -16,9 +17,17 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.standing import request_recompute
-from models import EngineerLike, OrderStatus, Resident, Review, ReviewStatus, ServiceOrder
+from models import (
+    Acceptance,
+    EngineerLike,
+    OrderStatus,
+    Resident,
+    Review,
+    ReviewStatus,
+    ServiceOrder,
+)
 from models.base import utcnow
-from models.order_lifecycle import illegal_transition, lock_order
+from models.order_lifecycle import Actor, apply, illegal_transition, lock_order
 from service_hub.auth.regions import require_region
 from service_hub.auth.tokens import Principal
 from service_hub.coupons.rewards import grant_participation_rewards
@@ -59,6 +68,10 @@ def create_review(
     photos = validate_photo_urls(list(photos))
     verdict = _moderate(resident_id, text)
     order = _order_of_resident(resident_id, order_id)
+    if order.acceptance == Acceptance.PENDING:
+        # Reviewing work that waits for the resident accepts it (docs/ranking.md): the
+        # lifecycle's confirm, in this transaction; a disputed order stays disputed.
+        apply(order, "confirm", Actor("resident", resident_id))
     review = Review(
         order_id=order.id,
         resident_id=resident_id,

@@ -94,6 +94,13 @@ def order(order_id: int):
     return render_template("web/order.html", config=config)
 
 
+@bp.get("/dashboard/orders/<int:order_id>/report")
+def order_report(order_id: int):
+    """One order's service report (服务报告), printable: checklist, photos, times, signature."""
+    config = _page_config(view="order_report", order_id=order_id)
+    return render_template("web/order_report.html", config=config)
+
+
 @bp.get("/m/")
 def mobile():
     """Engineers' mobile view: offers, orders, questions, visits, ranking and points."""

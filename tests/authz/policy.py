@@ -317,6 +317,58 @@ TABLE: list[Call] = [
         MANAGERS,
         json=lambda ids, role: {"action": "redispatch", "order_ids": [ids["order"]]},
     ),
+    # Completion evidence (完工验收): service types' checklists are national (admins); an
+    # order's checklist is read by whoever sees the order and saved by its engineer (or an
+    # admin) while in service: the world's order is not, so they hear 409. The report is for
+    # the order's resident, its engineer and managers of its region.
+    Call(
+        "GET",
+        "/api/v1/services/{service_type_id}/checklist",
+        PUBLIC,
+        params={"service_type_id": Ref("service_type")},
+    ),
+    Call(
+        "PUT",
+        "/api/v1/services/{service_type_id}/checklist",
+        ADMIN,
+        params={"service_type_id": Ref("service_type")},
+        json={"items": []},  # what it had: nothing changes
+    ),
+    Call(
+        "GET",
+        "/api/v1/orders/{order_id}/checklist",
+        who(
+            resident_here=OK,
+            resident_there=HIDDEN,
+            engineer_here=OK,
+            engineer_there=HIDDEN,
+            manager_here=OK,
+            manager_there=HIDDEN,
+            admin=OK,
+        ),
+        params={"order_id": Ref("order")},
+    ),
+    Call(
+        "PUT",
+        "/api/v1/orders/{order_id}/checklist",
+        who(engineer_here=OK, engineer_there=HIDDEN, admin=OK),
+        params={"order_id": Ref("order")},
+        json={"answers": {}},
+    ),
+    Call(
+        "GET",
+        "/api/v1/orders/{order_id}/report",
+        who(
+            resident_here=OK,
+            resident_there=HIDDEN,
+            engineer_here=OK,
+            engineer_there=HIDDEN,
+            manager_here=OK,
+            manager_there=HIDDEN,
+            admin=OK,
+        ),
+        params={"order_id": Ref("done_order")},
+    ),
     # Reviews, likes, follow-ups.
     Call(
         "POST",
@@ -639,13 +691,17 @@ _ENGINEERS_STEP = (STRANGER, WRONG_ROLE, UNSEEN, DONE, NOT_ASSIGNED, WRONG_ROLE,
 _OFFER_ANSWER = (STRANGER, WRONG_ROLE, UNSEEN, DONE, NOT_OFFERED, WRONG_ROLE, UNSEEN, WRONG_ROLE)
 _MANAGERS = (STRANGER, WRONG_ROLE, UNSEEN, WRONG_ROLE, WRONG_ROLE, DONE, UNSEEN, DONE)
 _RESIDENTS = (STRANGER, DONE, UNSEEN, WRONG_ROLE, WRONG_ROLE, WRONG_ROLE, UNSEEN, WRONG_ROLE)
+_RESIDENT_OR_ADMIN = (STRANGER, DONE, UNSEEN, WRONG_ROLE, WRONG_ROLE, WRONG_ROLE, UNSEEN, DONE)
 ORDER_ACTIONS: dict[str, tuple[tuple[int, str | None], ...]] = {
     "accept": _OFFER_ANSWER,
     "decline": _OFFER_ANSWER,
     "en-route": _ENGINEERS_STEP,
     "start": _ENGINEERS_STEP,
     "complete": _ENGINEERS_STEP,
-    "complain": (STRANGER, DONE, UNSEEN, WRONG_ROLE, WRONG_ROLE, WRONG_ROLE, UNSEEN, DONE),
+    "complain": _RESIDENT_OR_ADMIN,
+    # The resident's acceptance (完工验收, service_hub/completion)
+    "confirm": _RESIDENT_OR_ADMIN,
+    "dispute": _RESIDENT_OR_ADMIN,
     "assign": _MANAGERS,
     "redispatch": _MANAGERS,
     # Promises kept (docs/sla.md)

@@ -118,7 +118,7 @@ def order_in(app, ids: dict, state: OrderStatus) -> int:
     """A fresh order of the owner in `state`. Its engineer holds the pending offer (offered),
     is assigned (accepted on), or had an offer that expired (before); another engineer
     declined an offer of it. It carries a window its engineer proposed (for accept-window
-    and decline-window)."""
+    and decline-window); completed, its work waits for the resident (confirm, dispute)."""
     now = utcnow()
     assigned = state in ENGINEER_ASSIGNED
     its_offer = "pending" if state == OrderStatus.OFFERED else "accepted" if assigned else "expired"
@@ -130,6 +130,8 @@ def order_in(app, ids: dict, state: OrderStatus) -> int:
             engineer_id=ids["its engineer"] if assigned else None,
             status=state,
             accepted_at=now if assigned else None,
+            completed_at=now if state == OrderStatus.COMPLETED else None,
+            acceptance="pending" if state == OrderStatus.COMPLETED else None,
             proposed_window_start=now + timedelta(days=2),
             proposed_window_end=now + timedelta(days=2, hours=2),
         )

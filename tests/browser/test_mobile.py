@@ -102,6 +102,7 @@ def seed(app) -> dict:
         "username": username,
         "other_username": other_username,
         "order": order.json["id"],
+        "resident": resident,
     }
 
 
@@ -177,6 +178,15 @@ def test_engineer_accepts_an_offer_and_completes_it_with_a_photo(
     expect(order).to_contain_text("138****8000")
     screenshot(page, "mobile-finished")
 
+    # Completed work counts (points) once the resident accepts it in the mini-program.
+    app = live_server.app
+    confirm = app.test_client().post(
+        f"/api/v1/orders/{order_id}/confirm",
+        headers=f.resident_auth(app, live_server.data["resident"]),
+        json={},
+    )
+    assert confirm.status_code == 200, confirm.json
+    live_server.drain_jobs()
     page.get_by_role("tab", name="我的").click()
     expect(page.locator("#points-balance")).to_have_text("10")
     expect(page.locator("#ranking")).to_contain_text("第 1 / 2 名")
