@@ -52,6 +52,27 @@ def current_principal() -> Principal:
     return g.principal
 
 
+def caller_if_any() -> Principal | None:
+    """The caller of a route anyone may call (see `optional_auth`): None without a token; a
+    token that is sent must be valid (401 otherwise), as on every other route."""
+    if "principal" not in g:
+        signed = bool(request.headers.get("Authorization"))
+        g.principal = _principal_from_request() if signed else None
+    return g.principal
+
+
+def optional_auth(blp) -> Callable:
+    """Document a route anyone may call whose answer depends on who calls (a resident's
+    `is_bound`, what staff see beyond the public view): the bearer token is optional, and a
+    bad one is a 401. The view reads the caller with `caller_if_any()`."""
+
+    def decorator(view: Callable) -> Callable:
+        documented = blp.doc(security=[{}, {"bearerAuth": []}])(view)
+        return blp.alt_response(401, response="UNAUTHORIZED")(documented)
+
+    return decorator
+
+
 def requires(blp, *roles: str) -> Callable:
     """Guard a view: a valid token whose role is one of `roles` (admins pass where managers do).
 

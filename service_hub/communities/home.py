@@ -1,6 +1,8 @@
 """A community's home page: what the mini-program shows first, gathered from every domain
 that has something on offer in the community (engineers, visits, services, activities,
-coupons, questions), in a fixed number of queries."""
+coupons, questions), in a fixed number of queries. Engineers are shown as residents judge
+them (rating, reviews, completed orders there); their standing, the ranking's internal
+figure, only to managers and admins."""
 
 from __future__ import annotations
 
@@ -17,14 +19,20 @@ from models import (
     VisitStatus,
 )
 from models.base import utcnow
-from service_hub.communities.service import get_community
+from service_hub.auth.tokens import Principal
+from service_hub.communities.service import get_community, is_bound
 from service_hub.coupons.service import HOME_LIMIT, claimable
+from service_hub.engineers.service import reputation, sees_standing
 from service_hub.plumbing.extensions import db
 from service_hub.qa.service import recent_questions
 
+# A visit as the home lists it (its engineer beside it).
+VISIT_BRIEF = ("id", "engineer_id", "community_id", "starts_at", "ends_at", "note")
 
-def community_home(community_id: int) -> dict:
-    """A community's page in a fixed number of queries, whatever its size."""
+
+def community_home(community_id: int, principal: Principal | None = None) -> dict:
+    """A community's page for `principal` (None: anyone) in a fixed number of queries,
+    whatever its size: one more for a resident (`is_bound`)."""
     community = get_community(community_id)
     engineers = db.session.execute(
         sa.select(Engineer, EngineerCommunity)
@@ -33,8 +41,9 @@ def community_home(community_id: int) -> dict:
         .order_by(EngineerCommunity.standing.desc(), Engineer.id)
         .limit(20)
     ).all()
-    visits = db.session.scalars(
-        sa.select(Visit)
+    visits = db.session.execute(
+        sa.select(Visit, Engineer)
+        .join(Engineer, Engineer.id == Visit.engineer_id)
         .where(
             Visit.community_id == community_id,
             Visit.status == VisitStatus.SCHEDULED,
@@ -57,19 +66,18 @@ def community_home(community_id: int) -> dict:
         .order_by(Activity.starts_at, Activity.id)
         .limit(5)
     ).all()
+    with_standing = sees_standing(principal)
     return {
         "claimable_coupons": claimable(community_id)[:HOME_LIMIT],  # coupons on offer here
         "open_activities": activities,
         "recent_questions": recent_questions(community_id),
         "community": community,
-        "engineers": [
-            {
-                "engineer": e,
-                "standing": link.standing,
-                "completed_orders": link.completed_orders,
-            }
-            for e, link in engineers
+        "is_bound": principal is not None
+        and principal.role == "resident"
+        and is_bound(principal.id, community_id),
+        "engineers": [{"engineer": e, **reputation(link, with_standing)} for e, link in engineers],
+        "upcoming_visits": [
+            {**{c: getattr(v, c) for c in VISIT_BRIEF}, "engineer": e} for v, e in visits
         ],
-        "upcoming_visits": visits,
         "services": services,
     }

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service_hub.auth.access import current_principal, requires
+from service_hub.auth.access import caller_if_any, current_principal, optional_auth, requires
 from service_hub.communities import home, service
 from service_hub.communities.schemas import (
     BindingSchema,
@@ -19,11 +19,14 @@ blp = Blueprint("communities", __name__, description="Communities, bindings, ser
 
 @blp.route("/communities/<int:community_id>")
 class CommunityHome(MethodView):
+    @optional_auth(blp)
     @blp.response(200, CommunityHomeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, community_id: int):
-        """A community's home: its services, ranked engineers and upcoming visits."""
-        return home.community_home(community_id)
+        """A community's home: its services, ranked engineers (rating and reviews; the
+        standing for managers), upcoming visits with their engineer, activities, coupons,
+        questions, and whether the calling resident is bound to it."""
+        return home.community_home(community_id, caller_if_any())
 
 
 @blp.route("/me/communities")

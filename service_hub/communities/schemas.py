@@ -54,9 +54,28 @@ class EngineerBriefSchema(ma.Schema):
 
 
 class HomeEngineerSchema(ma.Schema):
+    """An engineer on a community's home, as residents judge them."""
+
     engineer = ma.fields.Nested(EngineerBriefSchema)
-    standing = ma.fields.Float()
-    completed_orders = ma.fields.Integer()
+    average_rating = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "their visible reviews' average here, 1–5 (null: none yet)"},
+    )
+    review_count = ma.fields.Integer(metadata={"description": "their visible reviews here"})
+    completed_orders = ma.fields.Integer(metadata={"description": "orders completed here"})
+    standing = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "managers and admins: the standing here, 0..1 (docs/ranking.md); "
+            "null for everyone else"
+        },
+    )
+
+
+class HomeVisitSchema(VisitBriefSchema):
+    """An upcoming visit on a community's home, with its engineer."""
+
+    engineer = ma.fields.Nested(EngineerBriefSchema)
 
 
 class ActivityBriefSchema(ma.Schema):
@@ -81,8 +100,14 @@ class CommunityHomeSchema(ma.Schema):
     community = ma.fields.Nested(CommunitySchema)
     recent_questions = ma.fields.List(ma.fields.Nested(QuestionBriefSchema))
     open_activities = ma.fields.List(ma.fields.Nested(ActivityBriefSchema))
-    engineers = ma.fields.List(ma.fields.Nested(HomeEngineerSchema))
-    upcoming_visits = ma.fields.List(ma.fields.Nested(VisitBriefSchema))
+    is_bound = ma.fields.Boolean(
+        metadata={"description": "the calling resident is bound to it (false without a token)"}
+    )
+    engineers = ma.fields.List(
+        ma.fields.Nested(HomeEngineerSchema),
+        metadata={"description": "the first 20 engineers, best standing here first"},
+    )
+    upcoming_visits = ma.fields.List(ma.fields.Nested(HomeVisitSchema))
     services = ma.fields.List(ma.fields.Nested(ServiceTypeSchema))
     claimable_coupons = ma.fields.List(
         ma.fields.Nested(ClaimableSchema),

@@ -3,40 +3,40 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from service_hub.auth.access import current_principal, requires
+from service_hub.auth.access import caller_if_any, current_principal, optional_auth, requires
 from service_hub.engineers import schemas, service
 from service_hub.plumbing.pagination import PageArgsSchema, page_schema, paginate
 
 blp = Blueprint("engineers", __name__, description="Engineers: profiles and administration")
 
 
-def _ranked(engineer, link) -> dict:
-    return {
-        "engineer": engineer,
-        "standing": link.standing,
-        "standing_breakdown": link.standing_breakdown
-        or {"standing": link.standing, "scored": False},
-    }
-
-
 @blp.route("/communities/<int:community_id>/engineers")
 class CommunityEngineers(MethodView):
+    @optional_auth(blp)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, page_schema(schemas.RankedEngineerSchema))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, page_args, community_id: int):
-        """Engineers ranked for this community, with what their standing is made of."""
+        """Engineers ranked for this community, each with their rating, reviews and orders
+        completed here; managers and admins also see the standing and what it is made of."""
+        with_standing = service.sees_standing(caller_if_any())
         query = service.ranked_for_community_query(community_id)
-        return paginate(query, **page_args, row_to_item=_ranked)
+        return paginate(
+            query,
+            **page_args,
+            row_to_item=lambda e, link: {"engineer": e, **service.reputation(link, with_standing)},
+        )
 
 
 @blp.route("/engineers/<int:engineer_id>")
 class EngineerProfile(MethodView):
+    @optional_auth(blp)
     @blp.response(200, schemas.EngineerProfileSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, engineer_id: int):
-        """An engineer's public profile: skills, communities served, ratings."""
-        return service.profile(engineer_id)
+        """An engineer's public profile: skills, communities served, ratings; the standing
+        per community for managers, admins and the engineer themself."""
+        return service.profile(engineer_id, caller_if_any())
 
     @requires(blp, "manager")
     @blp.arguments(schemas.AdminProfileChangeSchema)

@@ -46,7 +46,13 @@ class EngineerAdminSchema(EngineerPublicSchema):
 class ServedCommunitySchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
-    standing = ma.fields.Float(metadata={"description": "standing in this community, 0..1"})
+    standing = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "standing in this community, 0..1: for managers, admins and the "
+            "engineer themself; null for everyone else"
+        },
+    )
     completed_orders = ma.fields.Integer()
 
 
@@ -60,8 +66,23 @@ class EngineerProfileSchema(ma.Schema):
 
 class RankedEngineerSchema(ma.Schema):
     engineer = ma.fields.Nested(EngineerPublicSchema)
-    standing = ma.fields.Float(metadata={"description": "standing in this community, 0..1"})
-    standing_breakdown = ma.fields.Dict(metadata={"description": "what the standing is made of"})
+    average_rating = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "their visible reviews' average here, 1–5 (null: none yet)"},
+    )
+    review_count = ma.fields.Integer(metadata={"description": "their visible reviews here"})
+    completed_orders = ma.fields.Integer(metadata={"description": "orders completed here"})
+    standing = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "managers and admins: standing in this community, 0..1; null for "
+            "everyone else"
+        },
+    )
+    standing_breakdown = ma.fields.Dict(
+        allow_none=True,
+        metadata={"description": "managers and admins: what the standing is made of"},
+    )
 
 
 _LAT = ma.validate.Range(min=-90, max=90)

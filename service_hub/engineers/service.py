@@ -54,9 +54,11 @@ def get_engineer(engineer_id: int) -> Engineer:
     return engineer
 
 
-def profile(engineer_id: int) -> dict:
-    """Public profile: brand, skills, communities served with standing, ratings."""
+def profile(engineer_id: int, principal: Principal | None = None) -> dict:
+    """Public profile: brand, skills, communities served, ratings; each community's
+    standing for those who see standings and for the engineer themself (else None)."""
     engineer = get_engineer(engineer_id)
+    own = principal is not None and principal.engineer_id == engineer_id
     skills = db.session.scalars(
         sa.select(EngineerSkill)
         .where(EngineerSkill.engineer_id == engineer_id)
@@ -81,9 +83,36 @@ def profile(engineer_id: int) -> dict:
     return {
         "engineer": engineer,
         "skills": skills,
-        "communities": [row._asdict() for row in communities],
+        "communities": [
+            {**row._asdict(), "standing": row.standing if own or sees_standing(principal) else None}
+            for row in communities
+        ],
         "review_count": rating_count,
         "average_rating": round(float(rating_avg), 3) if rating_avg is not None else None,
+    }
+
+
+def sees_standing(principal: Principal | None) -> bool:
+    """Whether the caller sees engineers' standings, the ranking's internal figure, and what
+    they are made of: managers and admins. Residents, anyone and engineers (of others) see
+    an engineer's rating, reviews and completed orders instead (docs/privacy.md)."""
+    return principal is not None and principal.role in ("manager", "admin")
+
+
+def reputation(link: EngineerCommunity, with_standing: bool) -> dict:
+    """An engineer's record in one community as residents judge it: the average rating and
+    number of its visible reviews and the orders completed there, as the standing recompute
+    that follows every review keeps them on the engineer's link (dispatch/standing.py); and,
+    `with_standing`, the standing and its breakdown (else None)."""
+    breakdown = link.standing_breakdown or {}
+    return {
+        "average_rating": breakdown.get("average_rating"),
+        "review_count": breakdown.get("reviews", 0),
+        "completed_orders": link.completed_orders,
+        "standing": link.standing if with_standing else None,
+        "standing_breakdown": (breakdown or {"standing": link.standing, "scored": False})
+        if with_standing
+        else None,
     }
 
 

@@ -139,6 +139,14 @@ BROADCAST = {
     "counts": {"sent": 410, "skipped_no_credit": 900, "capped": 10},
 }
 
+ENGINEER_BRIEF = {
+    "id": 3,
+    "name": "王建国",
+    "photo_url": "/media/2026/05/engineer-3.jpg",
+    "years_of_service": 10,
+}
+
+# The home as a resident bound to it reads it.
 COMMUNITY_HOME = {
     "community": COMMUNITY,
     "recent_questions": [
@@ -150,22 +158,23 @@ COMMUNITY_HOME = {
             for key in ("id", "title", "place", "starts_at", "ends_at", "capacity", "signed_up")
         }
     ],
+    "is_bound": True,
     "engineers": [
         {
-            "engineer": {
-                "id": 3,
-                "name": "王建国",
-                "photo_url": "/media/2026/05/engineer-3.jpg",
-                "years_of_service": 10,
-            },
-            "standing": 0.78,
+            "engineer": ENGINEER_BRIEF,
+            "average_rating": 4.8,
+            "review_count": 38,
             "completed_orders": 46,
+            "standing": None,  # managers and admins only
         }
     ],
     "upcoming_visits": [
         {
-            key: VISIT[key]
-            for key in ("id", "engineer_id", "community_id", "starts_at", "ends_at", "note")
+            **{
+                key: VISIT[key]
+                for key in ("id", "engineer_id", "community_id", "starts_at", "ends_at", "note")
+            },
+            "engineer": ENGINEER_BRIEF,
         }
     ],
     "services": [SERVICE_TYPE],
