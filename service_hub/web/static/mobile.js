@@ -176,10 +176,12 @@
       open ? el("div", { class: "actions" }, mapLink(order)) : null,
       order.description ? el("div", {}, order.description) : null,
       photoList(order.photos));
-    if (order.status === "in_service") item.append(photoPicker(order));
+    // The completion checklist and note (mobile_checklist.js), then the photos.
+    if (order.status === "in_service") item.append(CHECKLIST.form(order), photoPicker(order));
     if (order.status === "completed" && order.completed_at) {
       item.append(el("div", { class: "muted" }, `完成于 ${SH.fmtTime(order.completed_at)}`));
     }
+    if (order.acceptance) item.append(CHECKLIST.acceptance(order)); // 待验收, 已验收, 有异议
     if (order.completion_photos?.length) {
       item.append(el("div", { class: "finished" }, el("div", { class: "muted" }, "完工照片"),
         el("div", { class: "photos" }, order.completion_photos.map((u) =>
@@ -233,17 +235,24 @@
 
   async function act(order, action, item) {
     const photos = action === "complete" ? savedPhotos(order.id) : [];
+    // complete: the checklist's answers and the note; null when the form says it is not done.
+    const evidence = action === "complete" ? CHECKLIST.evidence(order) : {};
+    if (evidence === null) return;
     try {
       const updated = await api(`/orders/${order.id}/${action}`, {
         method: "POST",
         headers: { "If-Match": `"${order.version}"` }, // someone else changed it: 412, no harm
-        json: photos.length ? { photos } : {},
+        json: { ...(photos.length ? { photos } : {}), ...evidence },
       });
-      if (action === "complete") sessionStorage.removeItem(photosKey(order.id));
+      if (action === "complete") {
+        sessionStorage.removeItem(photosKey(order.id));
+        CHECKLIST.done(order.id);
+      }
       item.replaceWith(orderItem(updated));
       SH.notice(STATUS[updated.status] || "已更新");
     } catch (e) {
       fail(e);
+      if (action === "complete") CHECKLIST.refused(order.id, e.fields);
       if (e.status === 412 || e.status === 409) loadOrders(1).catch(fail);
     }
   }

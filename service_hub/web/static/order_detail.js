@@ -80,7 +80,7 @@
       fact("接单时间", SH.fmtTime(order.accepted_at)),
       fact("完成时间", SH.fmtTime(order.completed_at)),
     ];
-    rows.push(...promiseFacts(order));
+    rows.push(...promiseFacts(order), ...acceptanceFacts(order));
     if (order.description) rows.push(fact("描述", order.description));
     if (order.unassigned_reason) rows.push(fact("未派出原因", reasonText(order.unassigned_reason)));
     if (order.complaint) rows.push(fact("投诉", order.complaint));
@@ -92,6 +92,20 @@
     renderActions(order);
     renderBreakdown(order.dispatch_breakdown);
     renderTimeline(order.timeline || []);
+  }
+
+  /** The resident's acceptance (完工验收) and the service report's printable page. */
+  function acceptanceFacts(order) {
+    const rows = [];
+    if (order.acceptance) {
+      rows.push(fact("验收", el("span", { class: `acceptance ${order.acceptance}` },
+        ORDER.label(ORDER.ACCEPTANCE, order.acceptance)),
+        order.confirmed_at ? el("span", { class: "muted" }, `（${SH.fmtTime(order.confirmed_at)}）`) : null));
+    }
+    if (order.dispute_reason) rows.push(fact("验收异议", order.dispute_reason));
+    rows.push(fact("服务报告", el("a", { id: "report-link", href: `/dashboard/orders/${order.id}/report` },
+      "查看 / 打印服务报告")));
+    return rows;
   }
 
   /** Promises kept (docs/sla.md): SLA state and deadlines, urges, window changes (with the

@@ -18,7 +18,10 @@ const ORDER = (() => {
     complain: "投诉", cancel: "取消", assign: "手动指派", redispatch: "重新派单", book: "预约时段",
     urge: "催单", reschedule: "改约", propose_window: "师傅提议改约", accept_window: "业主接受新时间",
     decline_window: "业主拒绝新时间", second_visit: "二次上门", revisit: "二次上门派回原师傅",
+    confirm: "业主验收", dispute: "验收异议", auto_confirm: "自动验收",
   };
+  // The resident's acceptance of completed work (完工验收).
+  const ACCEPTANCE = { pending: "待验收", confirmed: "已验收", auto_confirmed: "已自动验收", disputed: "有异议" };
   const ACTOR = { resident: "居民", engineer: "师傅", manager: "服务经理", admin: "管理员", system: "系统" };
   const REJECTION = {
     does_not_serve_community: "不服务该小区", lacks_skill: "不具备该技能",
@@ -54,7 +57,7 @@ const ORDER = (() => {
   }
 
   return {
-    STATUS, WAITING, OPEN, SLA, SOURCE, ACTION, ACTOR, REJECTION, COMPONENT,
+    STATUS, WAITING, OPEN, SLA, SOURCE, ACTION, ACTOR, REJECTION, COMPONENT, ACCEPTANCE,
     label, errorText, fmtAge, fmtWindow,
   };
 })();

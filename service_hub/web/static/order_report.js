@@ -24,7 +24,7 @@
   function answer(item) {
     const v = item.value;
     if (v === null || v === undefined) return el("span", { class: "muted" }, KIND_UNANSWERED);
-    if (item.kind === "yes_no") return el("span", { class: `answer ${v ? "yes" : "no"}` }, v ? "是" : "否");
+    if (item.kind === "yes_no") return el("span", { class: `verdict ${v ? "yes" : "no"}` }, v ? "是" : "否");
     if (item.kind === "number") return `${SH.fmtNumber(v, 3)}${item.unit ? ` ${item.unit}` : ""}`;
     if (item.kind === "photo") return el("span", { class: "report-photos" }, photo(v, item.label));
     return String(v);
