@@ -6,8 +6,10 @@ Pure functions over plain data, so every rule is tested without a database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from math import atan2, cos, radians, sin, sqrt
 
-from geopy.distance import great_circle
+from geopy.distance import EARTH_RADIUS
 
 # Beyond this distance the distance component contributes nothing.
 MAX_USEFUL_DISTANCE_KM = 30.0
@@ -43,13 +45,34 @@ class OrderNeeds:
     local_window: tuple[int, str, str] | None = None
 
 
+# The score's components, in the order the breakdown lists them and the total adds them.
+COMPONENTS = ("standing", "distance", "load", "preferred", "butler")
+
+
 @dataclass(frozen=True)
 class Scored:
-    """A candidate who passed the filters, with the score and its breakdown."""
+    """A candidate who passed the filters, with the score and its breakdown.
+
+    Dispatch explains only the engineer it offers to, so the breakdown is built when first
+    read, from the raw figures kept here (the total is already exact: ranking sorts on it).
+    """
 
     engineer_id: int
     score: float
-    breakdown: dict
+    # (raw components, rounded weighted values, weights) in COMPONENTS order, raw distance.
+    figures: tuple = field(repr=False, compare=False)
+
+    @cached_property
+    def breakdown(self) -> dict:
+        """Components, weights, weighted values, distance and total, as stored on the order."""
+        components, weighted, weights, distance_km = self.figures
+        return {
+            "components": {n: round(v, 6) for n, v in zip(COMPONENTS, components, strict=True)},
+            "weights": dict(zip(COMPONENTS, weights, strict=True)),
+            "weighted": dict(zip(COMPONENTS, weighted, strict=True)),
+            "distance_km": round(distance_km, 3),
+            "total": self.score,
+        }
 
 
 def rejection_reason(candidate: Candidate, needs: OrderNeeds) -> str | None:
@@ -80,29 +103,72 @@ def works_during(hours: dict | None, window: tuple[int, str, str] | None) -> boo
     return weekday in hours["days"] and hours["start"] <= start and end <= hours["end"]
 
 
+class _Scorer:
+    """What is the same for every candidate of one order, computed once."""
+
+    __slots__ = ("lng", "sin_lat", "cos_lat", "weights", "flag_weighted", "preferred_id")
+
+    def __init__(self, needs: OrderNeeds, weights: dict[str, float]) -> None:
+        lat = radians(float(needs.community_location[0]))
+        self.lng = radians(float(needs.community_location[1]))
+        self.sin_lat = sin(lat)
+        self.cos_lat = cos(lat)
+        self.weights = tuple(weights.get(name, 0.0) for name in COMPONENTS)
+        # preferred and butler are 0.0 or 1.0: their rounded weighted values, both ways.
+        self.flag_weighted = tuple(
+            (round(0.0 * weight, 6), round(1.0 * weight, 6)) for weight in self.weights[3:]
+        )
+        self.preferred_id = needs.preferred_engineer_id
+
+    def score(self, candidate: Candidate) -> Scored:
+        """The weighted score; every component is 0..1 before weighting."""
+        # Great-circle (spherical) distance: within 0.5% of the geodesic at these ranges and
+        # about ten times cheaper, which matters with hundreds of candidates per order.
+        # geopy's great_circle(base, community).km operation for operation, without its
+        # objects: the same float operations in the same order give the same bits (a test
+        # compares them with geopy on random points), so the distance shown is geopy's.
+        # Building geopy's Point and Distance objects was over half of ranking's time.
+        base = candidate.base
+        lat1 = radians(float(base[0]))
+        sin_lat1, cos_lat1 = sin(lat1), cos(lat1)
+        sin_lat2, cos_lat2 = self.sin_lat, self.cos_lat
+        delta_lng = self.lng - radians(float(base[1]))
+        cos_delta_lng, sin_delta_lng = cos(delta_lng), sin(delta_lng)
+        distance_km = EARTH_RADIUS * atan2(
+            sqrt(
+                (cos_lat2 * sin_delta_lng) ** 2
+                + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_delta_lng) ** 2
+            ),
+            sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_delta_lng,
+        )
+        w = self.weights
+        standing = max(0.0, min(1.0, candidate.standing))
+        nearness = max(0.0, 1.0 - distance_km / MAX_USEFUL_DISTANCE_KM)
+        load = 1.0 - candidate.open_orders / max(candidate.max_open_orders, 1)
+        preferred = candidate.engineer_id == self.preferred_id
+        butler = candidate.is_butler
+        weighted = (
+            round(standing * w[0], 6),
+            round(nearness * w[1], 6),
+            round(load * w[2], 6),
+            self.flag_weighted[0][1 if preferred else 0],
+            self.flag_weighted[1][1 if butler else 0],
+        )
+        # Added left to right, as sum() over the breakdown's dict did.
+        total = round(weighted[0] + weighted[1] + weighted[2] + weighted[3] + weighted[4], 6)
+        components = (
+            standing,
+            nearness,
+            load,
+            1.0 if preferred else 0.0,
+            1.0 if butler else 0.0,
+        )
+        return Scored(candidate.engineer_id, total, (components, weighted, w, distance_km))
+
+
 def score(candidate: Candidate, needs: OrderNeeds, weights: dict[str, float]) -> Scored:
     """The weighted score of an eligible candidate; every component is 0..1 before weighting."""
-    # Great-circle (spherical) distance: within 0.5% of the geodesic at these ranges and
-    # about ten times cheaper, which matters with hundreds of candidates per order.
-    distance_km = great_circle(candidate.base, needs.community_location).km
-    components = {
-        "standing": max(0.0, min(1.0, candidate.standing)),
-        "distance": max(0.0, 1.0 - distance_km / MAX_USEFUL_DISTANCE_KM),
-        "load": 1.0 - candidate.open_orders / max(candidate.max_open_orders, 1),
-        "preferred": 1.0 if candidate.engineer_id == needs.preferred_engineer_id else 0.0,
-        "butler": 1.0 if candidate.is_butler else 0.0,
-    }
-    weighted = {
-        name: round(value * weights.get(name, 0.0), 6) for name, value in components.items()
-    }
-    breakdown = {
-        "components": {name: round(value, 6) for name, value in components.items()},
-        "weights": {name: weights.get(name, 0.0) for name in components},
-        "weighted": weighted,
-        "distance_km": round(distance_km, 3),
-        "total": round(sum(weighted.values()), 6),
-    }
-    return Scored(candidate.engineer_id, breakdown["total"], breakdown)
+    return _Scorer(needs, weights).score(candidate)
 
 
 def rank(
@@ -116,12 +182,13 @@ def rank(
     butlers = {c.engineer_id for c in candidates if c.is_butler}
     eligible: list[Scored] = []
     rejected: dict[int, str] = {}
+    scorer = _Scorer(needs, weights)
     for candidate in candidates:
         reason = rejection_reason(candidate, needs)
         if reason:
             rejected[candidate.engineer_id] = reason
         else:
-            eligible.append(score(candidate, needs, weights))
+            eligible.append(scorer.score(candidate))
     eligible.sort(
         key=lambda s: (
             s.engineer_id != needs.preferred_engineer_id,
