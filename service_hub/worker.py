@@ -3,12 +3,19 @@
 Each job runs inside an app context. A job that fails because PostgreSQL or Redis is
 unreachable goes back on its queue after a pause (retry_after_outage), and `flask worker` and
 `flask cron` wait out an unreachable Redis instead of exiting (docs/operations.md, "Outages").
+
+`flask worker` runs jobs in its own process, one after another (AppSimpleWorker): a fork per
+job cost about four fifths of a dispatch worker's capacity (docs/performance.md). What the fork
+gave is kept here: a fresh app context and database session per job, a time-out that stops a
+stuck job (JobDeathPenalty), a failed job that leaves the worker running, and `--max-jobs` for a
+fresh process now and then. `--fork` still runs RQ's forking worker.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import time
 
 import click
@@ -19,6 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker, Worker
 from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
+from rq.timeouts import UnixSignalDeathPenalty
 
 from service_hub.plumbing.errors import is_database_outage
 from service_hub.plumbing.jobqueue import OUTAGE_MAX_PAUSE, QUEUE_NAMES, RQJobQueue, outage_pause
@@ -59,18 +67,50 @@ def retry_after_outage(job, exc_type, exc_value, traceback):
     return None
 
 
+class JobTimedOut(KeyboardInterrupt):
+    """A job ran past its time-out (raised in the job by SIGALRM).
+
+    Deliberately not an Exception: a job's `except Exception` cannot swallow it, and psycopg
+    treats it as an interruption, cancelling the statement on the server before it re-raises
+    (RQ's JobTimeoutException left the statement running, and holding its locks, after the job
+    had failed). SQLAlchemy then discards that connection rather than pool it.
+    """
+
+
+class JobDeathPenalty(UnixSignalDeathPenalty):
+    """RQ's SIGALRM time-out for jobs run in the worker's process, raising JobTimedOut, and
+    again every second while a job keeps catching it (until it leaves the job)."""
+
+    def __init__(self, timeout, exception=None, **kwargs):
+        super().__init__(timeout, JobTimedOut, **kwargs)
+
+    def handle_death_penalty(self, signum, frame):  # noqa: D102 - RQ's hook
+        signal.alarm(1)  # cancelled by RQ once the exception has left the job
+        raise JobTimedOut(f"job exceeded its time-out of {self._timeout} s")
+
+
 class AppContextMixin:
     """Push a fresh app context (and so a fresh database session) around each job."""
 
     flask_app = None
     stopping = False
+    jobs_done = 0
     # RQ's own pause between attempts to reach Redis grows to a minute; ours stops at a few
     # seconds so the worker resumes soon after Redis returns.
     max_connection_wait_time = OUTAGE_MAX_PAUSE
 
     def perform_job(self, job, queue, execution):  # noqa: D102 - RQ's hook
+        # Leaving the context removes the job's session (rolled back, its connection returned
+        # to the pool), whether the job finished, raised or timed out; RQ records the outcome
+        # inside it, after the job.
         with self.flask_app.app_context():
             return super().perform_job(job, queue, execution)
+
+    def execute_job(self, job, queue):  # noqa: D102 - RQ's hook (in this process, forking or not)
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            self.jobs_done += 1
 
     def handle_warm_shutdown_request(self):  # noqa: D102 - RQ's hook
         self.stopping = True
@@ -78,15 +118,18 @@ class AppContextMixin:
 
 
 class AppWorker(AppContextMixin, Worker):
-    """Forking worker: each job runs in a child process (production default)."""
+    """Forking worker: each job runs in a child process (`flask worker --fork`)."""
 
 
 class AppSimpleWorker(AppContextMixin, SimpleWorker):
-    """Non-forking worker: cheaper per job; used by tests and on platforms without fork."""
+    """Jobs run one after another in the worker's process (`flask worker`, and the tests)."""
+
+    death_penalty_class = JobDeathPenalty
 
 
-def build_worker(app, queue_names: tuple[str, ...], simple: bool = False):
-    """A worker bound to app, listening on queue_names (all of them when empty)."""
+def build_worker(app, queue_names: tuple[str, ...], simple: bool = True):
+    """A worker bound to app, listening on queue_names (all of them when empty); simple=False
+    forks a child per job."""
     job_queue = app.extensions["job_queue"]
     if not isinstance(job_queue, RQJobQueue):
         raise click.ClickException(
@@ -109,27 +152,49 @@ def build_worker(app, queue_names: tuple[str, ...], simple: bool = False):
 @click.command("worker")
 @click.argument("queues", nargs=-1, type=click.Choice(QUEUE_NAMES))
 @click.option("--burst", is_flag=True, help="Quit when the queues are empty.")
-@click.option("--simple", is_flag=True, help="Do not fork per job.")
+@click.option("--fork", is_flag=True, help="Run each job in a forked child (RQ's default; slower).")
+@click.option("--simple", is_flag=True, hidden=True, help="Accepted for old scripts: the default.")
+@click.option(
+    "--max-jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Exit after this many jobs, for the supervisor to start a fresh process.",
+)
 @click.option(
     "--with-scheduler/--without-scheduler",
     default=True,
     help="Also run RQ's scheduler for delayed jobs (one per cluster holds the lock).",
 )
 @with_appcontext
-def worker_command(queues: tuple[str, ...], burst: bool, simple: bool, with_scheduler: bool):
+def worker_command(
+    queues: tuple[str, ...],
+    burst: bool,
+    fork: bool,
+    simple: bool,
+    max_jobs: int | None,
+    with_scheduler: bool,
+):
     """Start an RQ worker on QUEUES (default: dispatch notifications default)."""
     app = current_app._get_current_object()
-    attempt = 0
+    attempt, done = 0, 0
     while True:
         worker, started = None, time.monotonic()
         try:
-            worker = build_worker(app, queues, simple=simple)  # talks to Redis already
-            worker.work(burst=burst, with_scheduler=with_scheduler)
+            worker = build_worker(app, queues, simple=not fork)  # talks to Redis already
+            worker.work(
+                burst=burst,
+                with_scheduler=with_scheduler,
+                max_jobs=None if max_jobs is None else max_jobs - done,
+            )
         except REDIS_OUTAGE as exc:
             log.warning("worker: Redis is unreachable (%s)", exc)
         except StopRequested:
             return
+        done += worker.jobs_done if worker is not None else 0
         if burst or worker is not None and worker.stopping:
+            return
+        if max_jobs is not None and done >= max_jobs:
+            log.info("worker: %d jobs done; exiting for a fresh process", done)
             return
         # RQ's worker ends its loop on errors it does not expect (Redis lost mid-job, say):
         # start a fresh one after a pause that grows while the failures repeat.
