@@ -20,12 +20,13 @@ class FollowUpStatus(StrEnum):
 
 
 class FollowUp(db.Model):
-    """Something a manager should look at: a low rating or a complaint."""
+    """Something a manager should look at: a low rating, a complaint, or a dispute of
+    completed work (the resident's acceptance, 验收)."""
 
     __tablename__ = "follow_up"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(16))  # low_rating or complaint
+    kind: Mapped[str] = mapped_column(sa.String(16))  # low_rating, complaint or dispute
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_order.id"))
     community_id: Mapped[int] = mapped_column(sa.ForeignKey("community.id"))
     engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineer.id"))

@@ -85,14 +85,14 @@ def _kinds() -> tuple[NotificationKind, ...]:
         NotificationKind(
             "order_completed",
             "服务已完成",
-            "{service_name}已完成，欢迎评价本次服务。",
+            "{service_name}已完成，请确认验收并评价本次服务。",
             "pages/order/review?id={order_id}",
             TRANSACTIONAL,
             lambda p: {
                 "character_string1": str(p["order_id"]),
                 "thing2": p["service_name"],
                 "phrase3": "已完成",
-                "thing4": "欢迎评价本次服务",
+                "thing4": "请确认验收并评价本次服务",
             },
         ),
         NotificationKind(

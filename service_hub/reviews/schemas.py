@@ -61,7 +61,7 @@ class LikeSchema(ma.Schema):
     created = ma.fields.Boolean()
 
 
-FOLLOW_UP_KINDS = ["low_rating", "complaint"]
+FOLLOW_UP_KINDS = ["low_rating", "complaint", "dispute"]  # dispute: of completed work (验收)
 
 
 class FollowUpArgs(PageArgsSchema):

@@ -15,6 +15,7 @@ PAGES = (
     "/dashboard/broadcasts",
     "/dashboard/orders",
     "/dashboard/orders/1",
+    "/dashboard/orders/1/report",
     "/dashboard/alerts",
     "/m/",
 )

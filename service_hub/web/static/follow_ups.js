@@ -5,7 +5,7 @@
 
 const FOLLOW_UPS = (() => {
   const { api, el } = SH;
-  const KIND = { complaint: "投诉", low_rating: "差评" };
+  const KIND = { complaint: "投诉", low_rating: "差评", dispute: "验收异议" };
   const STATUS = { open: "待跟进", closed: "已关闭" };
   const REVIEW_STATUS = { visible: "已公开", held: "待审核", hidden: "已隐藏" };
   const stars = (n) => "★".repeat(n) + "☆".repeat(5 - n);
@@ -107,7 +107,8 @@ const FOLLOW_UPS = (() => {
     box.replaceChildren(
       controls ? el("div", { class: "filters" },
         picker("status", [["all", "全部"], ["open", "待跟进"], ["closed", "已关闭"]]),
-        picker("kind", [["", "投诉与差评"], ["complaint", "投诉"], ["low_rating", "差评"]]),
+        picker("kind", [["", "全部类型"], ["complaint", "投诉"], ["low_rating", "差评"],
+          ["dispute", "验收异议"]]),
         total) : total,
       list, pager);
 
