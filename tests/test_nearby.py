@@ -4,9 +4,14 @@ radius or paging."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
+import sqlalchemy as sa
 from geopy.distance import geodesic, great_circle
 
+from models import Community
+from service_hub.plumbing.extensions import db
 from service_hub.plumbing.geo import CELL_DEGREES, cell_of
 from tests import factories as f
 
@@ -155,3 +160,46 @@ def test_the_largest_radius_comes_from_configuration(app, client, monkeypatch):
     params = {"lat": ORIGIN[0], "lng": ORIGIN[1]}
     assert client.get(URL, query_string={**params, "radius_km": 5}).status_code == 200
     assert client.get(URL, query_string={**params, "radius_km": 5.1}).status_code == 422
+
+
+def naive_scan(app, origin, radius_km: float) -> list[tuple[int, int]]:
+    """(id, distance_m) of every active community within the radius, measured one by one with
+    geopy and sorted by (distance, id): what the lookup must answer, page by page."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Community.id, Community.lat, Community.lng, Community.status)
+        )
+        measured = sorted(
+            (great_circle(origin, (lat, lng)).meters, community_id)
+            for community_id, lat, lng, status in rows
+            if status == "active"
+        )
+    return [(cid, round(metres)) for metres, cid in measured if metres <= radius_km * 1000]
+
+
+def a_crowded_neighbourhood(app, seed: int) -> None:
+    """Random communities around ORIGIN with the hard cases: exact ties (a dozen at one point,
+    more than the lookup reads beyond a page), equal distances on different bearings, points
+    on the 3 km radius to the last bit, and inactive ones."""
+    rng = random.Random(seed)
+    for _ in range(60):
+        community_at(app, at(rng.uniform(0, 3400), rng.uniform(0, 360)))
+    for _ in range(12):
+        community_at(app, at(1234.5, 77))
+    for bearing in range(0, 360, 30):
+        community_at(app, at(800, bearing))
+        community_at(app, at(3000, bearing))
+    for _ in range(10):
+        community_at(app, at(rng.uniform(0, 3000), rng.uniform(0, 360)), status="inactive")
+
+
+@pytest.mark.parametrize("page_size", [7, 20])
+def test_every_page_is_the_naive_geopy_scan(app, client, page_size):
+    a_crowded_neighbourhood(app, seed=page_size)
+    expected = naive_scan(app, ORIGIN, 3.0)
+    pages = -(-len(expected) // page_size) + 1  # and one past the end
+    for page in range(1, pages + 1):
+        body = nearby(client, page=page, page_size=page_size)
+        got = [(item["id"], item["distance_m"]) for item in body["items"]]
+        start = (page - 1) * page_size
+        assert (got, body["total"]) == (expected[start : start + page_size], len(expected))
