@@ -12,6 +12,7 @@ from service_hub.openapi.examples_places import (
     WINDOW_END,
     WINDOW_START,
 )
+from service_hub.orders.flags import FLAGS
 
 DISPATCH_BREAKDOWN = {
     "engineer_id": 3,
@@ -37,6 +38,13 @@ DISPATCH_BREAKDOWN = {
     "preferred_skipped": None,
 }
 
+# What an engineer reads on their own offer: their scoring, nobody else's.
+OWN_BREAKDOWN = {
+    key: DISPATCH_BREAKDOWN[key]
+    for key in ("components", "weights", "weighted", "distance_km", "total")
+}
+
+# The order as its resident reads it (dispatch's internals are the managers'), accepted.
 ORDER = {
     "id": 305,
     "resident_id": 7,
@@ -50,7 +58,7 @@ ORDER = {
     "photos": [PHOTO],
     "window_start": WINDOW_START,
     "window_end": WINDOW_END,
-    "dispatch_breakdown": DISPATCH_BREAKDOWN,
+    "dispatch_breakdown": None,
     "unassigned_reason": None,
     "complaint": None,
     "version": 4,
@@ -64,7 +72,10 @@ ORDER = {
         "discount_cents": 1000,
         "status": "reserved",
     },
+    "status_label": "师傅已接单",
     "service_name": "净水器滤芯更换",
+    "list_price_cents": 8800,
+    "engineer": {"id": 3, "name": "王建国", "photo_url": "/media/2026/05/engineer-3.jpg"},
     "community_name": "翠湖天地",
     "community_address": "徐汇区 漕溪北路 88 弄",
     "community_lat": 31.1925,
@@ -87,25 +98,35 @@ ORDER = {
     "proposed_window_start": None,
     "proposed_window_end": None,
     "parent_order_id": None,
+    # what the resident may do now: the buttons of the order's page
+    **{flag: False for flag in FLAGS},
+    "can_cancel": True,
+    "can_urge": True,
+    "can_reschedule": True,
 }
 
+# As the resident reads it: no offers, no system reasons in English, no staff ids.
 TIMELINE = [
     {
         "action": "create",
+        "label": "已提交需求",
         "actor_kind": "resident",
         "actor_id": 7,
         "from_status": None,
         "to_status": "created",
         "reason": None,
+        "reason_zh": None,
         "at": AT,
     },
     {
         "action": "accept",
+        "label": "师傅已接单",
         "actor_kind": "engineer",
-        "actor_id": 3,
+        "actor_id": None,
         "from_status": "offered",
         "to_status": "accepted",
         "reason": None,
+        "reason_zh": None,
         "at": LATER,
     },
 ]
@@ -125,7 +146,7 @@ OFFER = {
     "id": 77,
     "order_id": 305,
     "status": "pending",
-    "dispatch_breakdown": DISPATCH_BREAKDOWN,
+    "dispatch_breakdown": OWN_BREAKDOWN,
     "offered_at": AT,
     "expires_at": "2026-05-16T09:17:05+08:00",
     "summary": {
@@ -253,8 +274,12 @@ HELD_ITEM = {
     "created_at": AT,
 }
 
+# As a manager reads it (residents get null standing and breakdown).
 RANKED_ENGINEER = {
     "engineer": ENGINEER_PUBLIC,
+    "average_rating": 4.8,
+    "review_count": 38,
+    "completed_orders": 46,
     "standing": 0.78,
     "standing_breakdown": {
         "standing": 0.78,

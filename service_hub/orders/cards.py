@@ -1,7 +1,10 @@
 """Orders and offers as their readers see them: the order's own columns plus what an engineer
 decides and drives on (service, community, street address, GCJ-02 coordinates, a map link,
-the door and who to ask for), with the contact mobile as the caller may see it
-(`orders.privacy`). Set-based: a page of any length costs the same few queries."""
+the door and who to ask for), what a resident's list row shows (the state in Chinese, the
+service and its list price, the engineer's name and photo) and what the caller may do now
+(`orders.flags`), with the contact mobile as the caller may see it (`orders.privacy`) and
+dispatch's internals for managers only. Set-based: a page of any length costs the same few
+queries."""
 
 from __future__ import annotations
 
@@ -23,7 +26,10 @@ from models import (
 from models.base import utcnow
 from service_hub.addresses.service import street_address
 from service_hub.auth.tokens import Principal
+from service_hub.orders.flags import flags_for
 from service_hub.orders.privacy import contact_mobile_for
+from service_hub.orders.texts import status_label
+from service_hub.orders.timeline import STAFF
 from service_hub.plumbing.extensions import db
 
 _ORDER_COLUMNS = tuple(c.key for c in sa.inspect(ServiceOrder).column_attrs)
@@ -53,9 +59,11 @@ def _where(community: Community) -> dict:
     }
 
 
-def order_cards(principal: Principal | None, orders: Iterable[ServiceOrder]) -> list[dict]:
-    """The orders as OrderSchema shows them to `principal`, in the same order: three queries
-    for any number (communities, service names, coupons), none per order."""
+def order_cards(principal: Principal, orders: Iterable[ServiceOrder]) -> list[dict]:
+    """The orders as OrderSchema shows them to `principal`, in the same order, with what a
+    list row shows (service, price, engineer, community) and what the caller may do with
+    each (`flags`): five queries for any number (communities, services, coupons,
+    engineers, reviews), none per order for a resident."""
     orders = list(orders)
     if not orders:
         return []
@@ -65,32 +73,62 @@ def order_cards(principal: Principal | None, orders: Iterable[ServiceOrder]) -> 
             sa.select(Community).where(Community.id.in_({o.community_id for o in orders}))
         )
     }
-    service_names = dict(
-        db.session.execute(
-            sa.select(ServiceType.id, ServiceType.name).where(
+    services = {
+        row.id: row
+        for row in db.session.execute(
+            sa.select(ServiceType.id, ServiceType.name, ServiceType.base_price_cents).where(
                 ServiceType.id.in_({o.service_type_id for o in orders})
             )
-        ).all()
-    )
+        )
+    }
     coupons = {
         c.order_id: c
         for c in db.session.scalars(
             sa.select(Coupon).where(Coupon.order_id.in_([o.id for o in orders]))
         )
     }
+    engineers = _engineer_briefs({o.engineer_id for o in orders} - {None})
+    flags = flags_for(principal, orders)
     return [
         {
             **{name: getattr(order, name) for name in _ORDER_COLUMNS},
+            **_staff_only(principal, order),
             **_where(communities[order.community_id]),
-            "service_name": service_names.get(order.service_type_id),
+            "status_label": status_label(order.status, order.acceptance),
+            "service_name": services[order.service_type_id].name,
+            "list_price_cents": services[order.service_type_id].base_price_cents,
+            "engineer": engineers.get(order.engineer_id),
             "contact_mobile": contact_mobile_for(principal, order),
             "coupon": coupons.get(order.id),
+            **flags[order.id],
         }
         for order in orders
     ]
 
 
-def order_card(principal: Principal | None, order: ServiceOrder) -> dict:
+def _engineer_briefs(engineer_ids: set[int]) -> dict[int, dict]:
+    """Name and photo of each engineer, by id (one query; none for no id)."""
+    if not engineer_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Engineer.id, Engineer.name, Engineer.photo_url).where(
+            Engineer.id.in_(engineer_ids)
+        )
+    )
+    return {row.id: row._asdict() for row in rows}
+
+
+def _staff_only(principal: Principal, order: ServiceOrder) -> dict:
+    """Dispatch's internals (why this engineer, who else was ranked or rejected and why,
+    weights and distances; why nobody was found, in its English codes) are for managers and
+    admins. An engineer reads their own offer's breakdown on the offer; a resident reads
+    the timeline's Chinese (docs/privacy.md)."""
+    if principal.role in STAFF:
+        return {}
+    return {"dispatch_breakdown": None, "unassigned_reason": None}
+
+
+def order_card(principal: Principal, order: ServiceOrder) -> dict:
     """One order as OrderSchema shows it to `principal`."""
     return order_cards(principal, [order])[0]
 

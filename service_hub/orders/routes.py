@@ -18,7 +18,7 @@ from service_hub.orders.schemas import (
     OrderDetailSchema,
     OrderSchema,
 )
-from service_hub.orders.timeline import timeline
+from service_hub.orders.timeline import timeline_for
 from service_hub.plumbing.errors import ErrorSchema, InvalidInput, NotFound
 from service_hub.plumbing.idempotency import idempotency_key, parameter, request_fingerprint
 from service_hub.plumbing.pagination import (
@@ -45,7 +45,8 @@ def _if_match() -> int | None:
 
 
 def _detail(order):
-    return {**cards.order_card(current_principal(), order), "timeline": timeline(order.id)}
+    principal = current_principal()
+    return {**cards.order_card(principal, order), "timeline": timeline_for(principal, order.id)}
 
 
 @blp.route("/orders")

@@ -6,6 +6,7 @@ from webargs.fields import DelimitedList
 from models.order import ORDER_SOURCES, Acceptance, OrderStatus, SlaState
 from service_hub.coupons.schemas import OrderCouponSchema
 from service_hub.orders.console import BULK_ACTIONS, BULK_MAX, COUNT_CAP, CSV_MAX_ROWS, SORTS
+from service_hub.orders.flags import ACTION_FLAGS, REVIEW_FLAG
 from service_hub.plumbing.pagination import MAX_PAGE_SIZE, PageArgsSchema
 from service_hub.plumbing.timefmt import NOW, TODAY, LocalDateTime
 
@@ -59,16 +60,61 @@ class OrderCreateSchema(ma.Schema):
 
 
 class OrderEventSchema(ma.Schema):
+    """One step of the order, as the caller may see it (docs/privacy.md)."""
+
     action = ma.fields.String()
-    actor_kind = ma.fields.String()
-    actor_id = ma.fields.Integer(allow_none=True)
+    label = ma.fields.String(metadata={"description": "the step in Chinese: 师傅已接单"})
+    actor_kind = ma.fields.String(
+        metadata={"enum": ["resident", "engineer", "manager", "admin", "system"]}
+    )
+    actor_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "null for residents unless they acted"}
+    )
     from_status = ma.fields.String(allow_none=True)
     to_status = ma.fields.String()
-    reason = ma.fields.String(allow_none=True)
+    reason = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the reason a person gave; the system's own reasons (English, "
+            "internal) only to managers and admins"
+        },
+    )
+    reason_zh = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "the system's reason in Chinese, for a step it took"},
+    )
     at = LocalDateTime()
 
 
-class OrderSchema(ma.Schema):
+class OrderEngineerSchema(ma.Schema):
+    """The order's engineer as its cards show them."""
+
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    photo_url = ma.fields.String(allow_none=True)
+
+
+# What the caller may do now: a flag per action of POST /orders/{id}/{action}, and review.
+OrderFlagsSchema = ma.Schema.from_dict(
+    {
+        **{
+            flag: ma.fields.Boolean(
+                metadata={
+                    "description": f"the caller may take {action} now "
+                    f"(POST /orders/{{order_id}}/{action}, given what it asks for)"
+                }
+            )
+            for flag, action in ACTION_FLAGS.items()
+        },
+        REVIEW_FLAG: ma.fields.Boolean(
+            metadata={"description": "the caller may review it now (POST /orders/{id}/review)"}
+        ),
+    },
+    name="OrderFlagsSchema",
+)
+
+
+class OrderSchema(OrderFlagsSchema):
     id = ma.fields.Integer()
     resident_id = ma.fields.Integer()
     community_id = ma.fields.Integer()
@@ -76,15 +122,24 @@ class OrderSchema(ma.Schema):
     engineer_id = ma.fields.Integer(allow_none=True)
     preferred_engineer_id = ma.fields.Integer(allow_none=True)
     status = ma.fields.String()
+    status_label = ma.fields.String(metadata={"description": "the state in Chinese: 师傅已接单"})
     source = ma.fields.String(metadata={"enum": list(ORDER_SOURCES)})
     description = ma.fields.String()
     photos = ma.fields.List(ma.fields.String())
     window_start = LocalDateTime(allow_none=True)
     window_end = LocalDateTime(allow_none=True)
     dispatch_breakdown = ma.fields.Dict(
-        allow_none=True, metadata={"description": "why this engineer was chosen"}
+        allow_none=True,
+        metadata={
+            "description": "managers and admins: why this engineer was chosen (scores, "
+            "weights, distance, candidates rejected and why); null for residents and "
+            "engineers (an engineer's own is on their offer)"
+        },
     )
-    unassigned_reason = ma.fields.String(allow_none=True)
+    unassigned_reason = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "managers and admins: why dispatch found nobody (codes)"},
+    )
     complaint = ma.fields.String(allow_none=True)
     version = ma.fields.Integer(metadata={"description": "send as If-Match to act safely"})
     created_at = LocalDateTime()
@@ -93,8 +148,20 @@ class OrderSchema(ma.Schema):
     coupon = ma.fields.Nested(  # coupons: reserved while open, spent on acceptance
         OrderCouponSchema, allow_none=True, metadata={"description": "the coupon it holds"}
     )
-    # Where and who (service_hub/orders/cards.py): what an engineer decides and drives on.
-    service_name = ma.fields.String(allow_none=True)
+    # Where and who (service_hub/orders/cards.py): what an engineer decides and drives on,
+    # and what a resident's list row shows without another call.
+    service_name = ma.fields.String()
+    list_price_cents = ma.fields.Integer(
+        metadata={
+            "description": "the service's list price in fen (1/100 yuan), as the catalogue "
+            "has it now; what is paid may differ (coupon, parts)"
+        }
+    )
+    engineer = ma.fields.Nested(
+        OrderEngineerSchema,
+        allow_none=True,
+        metadata={"description": "the engineer who took it: name and photo (null until then)"},
+    )
     community_name = ma.fields.String()
     community_address = ma.fields.String(metadata={"description": "district and street"})
     community_lat = ma.fields.Float(metadata={"description": "GCJ-02 (docs/privacy.md)"})

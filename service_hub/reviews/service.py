@@ -33,7 +33,7 @@ from service_hub.auth.tokens import Principal
 from service_hub.coupons.rewards import grant_participation_rewards
 from service_hub.kpis.rollup import count_rating, count_rating_change
 from service_hub.moderation import check_text
-from service_hub.plumbing.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service_hub.plumbing.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.outbox import commit_and_relay
 from service_hub.reviews.follow_ups import open_follow_up
@@ -51,12 +51,21 @@ def _moderate(resident_id: int, text: str) -> str:
     return check_text(openid, text)
 
 
+def review_refusal(order: ServiceOrder, resident_id: int) -> AppError | None:
+    """Why the resident may not review the order now (None: they may, unless it has its
+    review already). The one rule for the review route and the order's `can_review`."""
+    if order.resident_id != resident_id:
+        return NotFound(f"No order {order.id}.", code="order_not_found", message_zh="工单不存在")
+    if order.status != OrderStatus.COMPLETED:
+        return illegal_transition(order, "review")
+    return None
+
+
 def _order_of_resident(resident_id: int, order_id: int) -> ServiceOrder:
     order = lock_order(order_id)
-    if order.resident_id != resident_id:
-        raise NotFound(f"No order {order_id}.", code="order_not_found", message_zh="工单不存在")
-    if order.status != OrderStatus.COMPLETED:
-        raise illegal_transition(order, "review")
+    refusal = review_refusal(order, resident_id)
+    if refusal is not None:
+        raise refusal
     return order
 
 
