@@ -115,7 +115,6 @@ def _candidates(lat: float, lng: float, radius_km: float) -> tuple[str, dict]:
     cells = _runs(cells_covering(lat, lng, radius_km))
     longitudes = _longitude_ranges(min_lng, max_lng)
     params = {
-        "active": CommunityStatus.ACTIVE.value,
         "min_lat": min_lat,
         "max_lat": max_lat,
         "origin_lat": lat,
@@ -141,7 +140,7 @@ def _candidates_sql(cell_runs: int, longitude_ranges: int) -> str:
     return (
         f"SELECT id, lat, lng, {_HAVERSINE_SQL} AS haversine FROM community"
         f" WHERE ({cells}) AND lat BETWEEN :min_lat AND :max_lat AND ({longitudes})"
-        " AND status = :active"
+        f" AND status = '{CommunityStatus.ACTIVE.value}'"  # a literal, as a partial index needs
     )
 
 
