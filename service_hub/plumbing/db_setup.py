@@ -4,6 +4,8 @@ cleanly even when the database went away under them."""
 from __future__ import annotations
 
 import logging
+import math
+import sqlite3
 
 import sqlalchemy as sa
 from flask import Flask
@@ -22,6 +24,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    _sqlite_maths(dbapi_connection)
+
+
+# SQL functions the queries use (nearby's haversine) that SQLite has only when built with
+# SQLITE_ENABLE_MATH_FUNCTIONS: registered from Python where the build lacks them.
+_MATHS = {
+    "sin": (1, math.sin),
+    "cos": (1, math.cos),
+    "radians": (1, math.radians),
+    "power": (2, math.pow),
+}
+
+
+def _sqlite_maths(dbapi_connection) -> None:
+    for name, (arity, func) in _MATHS.items():
+        try:
+            dbapi_connection.execute(f"SELECT {name}({', '.join(['1'] * arity)})")
+        except sqlite3.OperationalError:  # no such function: this build lacks it
+            dbapi_connection.create_function(name, arity, func, deterministic=True)
 
 
 def _sqlite_begin_immediate(connection) -> None:
