@@ -122,6 +122,7 @@ KPI_ROW = {
     "sla_breaches": 2,
     "urges": 3,
     "repeat_visits": 1,
+    "disputes": 0,
     "first_time_fix_rate": 0.97,
     "satisfaction_index": 91.2,
     "health_warnings": [],
