@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import Booking, ServiceOrder
+from models import Booking, Engineer, ServiceOrder
 from models.base import utcnow
 from service_hub.plumbing.extensions import db
 from tests import factories as f
@@ -149,6 +149,15 @@ def test_an_accepted_order_offers_follow_on_slots_to_neighbours(app, client, run
     assert len(visit["slots"]) == app.config["VISIT_FOLLOW_ON_SLOTS"]
     neighbour = f.resident(app, communities=(world["community"],))
     assert book(app, client, visit, neighbour, world).status_code == 201
+
+
+def test_a_communitys_visits_name_their_engineer_for_residents(app, client, world):
+    announce(app, client, world)
+    [listed] = client.get(f"/api/v1/communities/{world['community']}/visits").json["items"]
+    with app.app_context():
+        engineer = db.session.get(Engineer, world["engineer"])
+        expected = {"id": engineer.id, "name": engineer.name, "photo_url": engineer.photo_url}
+    assert listed["engineer"] == expected
 
 
 def test_slot_capacity_holds_under_parallel_bookings(app, client, world):

@@ -160,6 +160,7 @@ SLOT = {
 VISIT = {
     "id": 41,
     "engineer_id": 3,
+    "engineer": {"id": 3, "name": "王建国", "photo_url": "/media/2026/05/engineer-3.jpg"},
     "community_id": 12,
     "starts_at": "2026-05-23T13:00:00+08:00",
     "ends_at": "2026-05-23T17:00:00+08:00",

@@ -19,8 +19,14 @@ blp = Blueprint("visits", __name__, description="Engineer visits and follow-on s
 
 def _with_slots(visits: list) -> list[dict]:
     slots = service.slots_of([v.id for v in visits])
+    engineers = service.engineers_of(visits)
+    own = [k for k in VisitSchema().fields if k not in ("slots", "engineer")]
     return [
-        {**{k: getattr(v, k) for k in VisitSchema().fields if k != "slots"}, "slots": slots[v.id]}
+        {
+            **{k: getattr(v, k) for k in own},
+            "engineer": engineers[v.engineer_id],
+            "slots": slots[v.id],
+        }
         for v in visits
     ]
 

@@ -49,7 +49,16 @@ class VisitBriefSchema(ma.Schema):
     note = ma.fields.String()
 
 
+class VisitEngineerSchema(ma.Schema):
+    """The visiting engineer as residents see them."""
+
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    photo_url = ma.fields.String(allow_none=True)
+
+
 class VisitSchema(VisitBriefSchema):
+    engineer = ma.fields.Nested(VisitEngineerSchema, metadata={"description": "who comes"})
     service_type_ids = ma.fields.List(ma.fields.Integer())
     status = ma.fields.String()
     slots = ma.fields.List(ma.fields.Nested(SlotSchema))
