@@ -325,3 +325,15 @@ def test_parallel_repeats_of_one_idempotency_key_issue_one_coupon(app, client, b
     assert sorted(set(statuses)) == [200, 201]
     assert statuses.count(201) == 1
     assert issued(app, campaign_id) == (1, 1)
+
+
+def test_one_residents_parallel_claims_under_the_limit_all_succeed(app, client, boss):
+    # On PostgreSQL a claim counts the resident's coupons before it waits for the campaign's
+    # lock; a claim that counted too early must count again, not be refused.
+    community_id = f.community(app)
+    campaign_id = create_campaign(client, boss, per_resident_limit=8)["id"]
+    auth = resident_of(app, community_id)
+    statuses = _in_parallel(app, [(auth, campaign_id)] * 8, workers=8)
+    assert statuses == [201] * 8
+    assert issued(app, campaign_id) == (8, 8)
+    assert sorted(c.seq for c in _coupons(app)) == list(range(1, 9))
