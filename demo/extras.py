@@ -30,6 +30,7 @@ from models import (
     StaffUser,
 )
 from models.base import utcnow
+from models.order import ACCEPTED_WORK
 from service_hub.plumbing.extensions import db
 
 ACTIVITIES = (
@@ -71,17 +72,18 @@ def seed_extras(seed: int, now: datetime | None = None) -> dict[str, int]:
 
 
 def _points(now: datetime) -> int:
-    """Engineers' ledger lines for orders completed since the programme began, as
-    points.ledger.award_for_completed_order writes them."""
+    """Engineers' ledger lines for orders whose work was accepted (confirmed or
+    auto-confirmed) since the programme began, as points.ledger.award_for_completed_order
+    writes them at acceptance."""
     points = current_app.config["POINTS_ORDER_COMPLETED"]
     rows = [
         {"owner_kind": "engineer", "owner_id": engineer_id, "points": points,
          "reason": "order_completed", "source_event": f"order:{order_id}:completed",
          "created_at": completed_at}
         for order_id, engineer_id, completed_at in db.session.execute(
-            sa.select(ServiceOrder.id, ServiceOrder.engineer_id, ServiceOrder.completed_at)
-            .where(ServiceOrder.status == OrderStatus.COMPLETED,
-                   ServiceOrder.completed_at >= now - POINTS_SINCE)
+            sa.select(ServiceOrder.id, ServiceOrder.engineer_id, ServiceOrder.confirmed_at)
+            .where(ServiceOrder.acceptance.in_(ACCEPTED_WORK),
+                   ServiceOrder.confirmed_at >= now - POINTS_SINCE)
             .order_by(ServiceOrder.id))
     ]  # fmt: skip
     if points and rows:

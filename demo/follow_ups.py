@@ -1,6 +1,6 @@
 """What the demo's order history leaves for managers to act on: a follow-up for every
-complaint and every low rating (those older than a week closed with a note), a fresh low
-rating, and reviews the content check held for moderation."""
+complaint, every dispute of completed work and every low rating (those older than a week
+closed with a note), a fresh low rating, and reviews the content check held for moderation."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def review_for_moderation(plans: list[tuple], now: datetime, seed: int) -> None:
     rng = random.Random(f"{seed}-reviews")
     fresh = [i for i, plan in enumerate(plans)
              if plan[0]["status"] == "completed" and plan[4] is None and not plan[0]["complaint"]
+             and "_awaiting" not in plan[0]
              and plan[0]["completed_at"] <= now - timedelta(hours=3)]  # fmt: skip
     if fresh:
         i = max(fresh, key=lambda i: plans[i][0]["completed_at"])
@@ -55,6 +56,9 @@ def open_follow_ups(plans: list[tuple], manager_id: int, now: datetime, seed: in
             at = next(event[5] for event in events if event[0] == "complain")
             rows.append({**common, "kind": "complaint", "summary": order["complaint"],
                          "created_at": at})  # fmt: skip
+        if order.get("disputed_at"):  # the resident disputed the work (completion.service)
+            rows.append({**common, "kind": "dispute", "summary": order["dispute_reason"],
+                         "created_at": order["disputed_at"]})  # fmt: skip
         if review and review["rating"] <= LOW_RATING:
             summary = f"{review['rating']}★ {review['text'][:200]}"
             rows.append({**common, "kind": "low_rating", "summary": summary,

@@ -241,11 +241,11 @@ class LiveOrders:
 
     def plan(self) -> list[tuple]:
         """The orders of the scenes below (after demo.second_visits, which go first)."""
-        return self.engineer_first_look() + self.console_queue()
+        return self.engineer_at_work() + self.engineer_first_look() + self.console_queue()
 
     def engineer_first_look(self) -> list[tuple]:
         """engineer1 (engineer index 0): a pending offer in their first community (highest
-        standing), an order accepted for later today, and one late and urged on the way."""
+        standing), one late and urged on the way, and an order accepted for later today."""
         engineer, plans = self.history.engineers[0], []
         mine = sorted(engineer["links"], key=lambda c: -engineer["standing"][c])
         if found := self.pick(mine, engineer=0):
@@ -255,14 +255,36 @@ class LiveOrders:
             plans.append(draft.plan())
         if found := self.pick(mine, engineer=0):
             c, service, _ = found
-            plans.append(self.accepted(c, service, 0, self.later_today()).plan())
-        if found := self.pick(mine, engineer=0):
-            c, service, _ = found
             window = self.started(22)  # arrival due in 3-8 minutes: at risk
             draft = self.accepted(c, service, 0, window, before=5 * HOUR)
             draft.work(en_route=window[0] - 20 * MINUTE)
             draft.urge(self.now - 13 * MINUTE)
             draft.urge(self.now - 2 * MINUTE)
+            plans.append(draft.plan())
+        if found := self.pick(mine, engineer=0):  # when the load limit leaves room
+            c, service, _ = found
+            plans.append(self.accepted(c, service, 0, self.later_today()).plan())
+        return plans
+
+    def engineer_at_work(self) -> list[tuple]:
+        """engineer1 at work (issue 15): an order in service now, whose service type has a
+        checklist (the mobile view shows its form), and one finished this morning that waits
+        for the resident's acceptance ("_awaiting": demo.acceptance leaves it pending)."""
+        engineer, plans = self.history.engineers[0], []
+        mine = sorted(engineer["links"], key=lambda c: -engineer["standing"][c])
+        if found := self.pick(mine, engineer=0):
+            c, service, _ = found
+            window = self.started(5 * 60)
+            draft = self.accepted(c, service, 0, window, before=20 * HOUR)
+            draft.work(en_route=window[0] - 20 * MINUTE, start=window[0] + 10 * MINUTE,
+                       done=window[0] + 80 * MINUTE)  # fmt: skip
+            plans.append(draft.plan())
+            plans[-1][0]["_awaiting"] = True
+        if found := self.pick(mine, engineer=0):
+            c, service, _ = found
+            window = self.started(35)
+            draft = self.accepted(c, service, 0, window, before=20 * HOUR)
+            draft.work(en_route=window[0] - 25 * MINUTE, start=window[0] + 5 * MINUTE)
             plans.append(draft.plan())
         return plans
 

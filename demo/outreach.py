@@ -40,6 +40,7 @@ from models import (
     Visit,
     VisitSlot,
 )
+from models.order import ACCEPTED_WORK
 from notifications.templates import MARKETING, get_kind
 from service_hub.coupons import targeting
 from service_hub.plumbing.extensions import db
@@ -251,7 +252,7 @@ def _issue(rng, n: int, campaign: dict, places: set[int], prices: dict, now) -> 
     orders = db.session.execute(
         sa.select(ServiceOrder.id, ServiceOrder.resident_id, ServiceOrder.community_id,
                   ServiceOrder.service_type_id, ServiceOrder.created_at,
-                  ServiceOrder.completed_at)
+                  ServiceOrder.acceptance, ServiceOrder.confirmed_at)
         .where(ServiceOrder.status == OrderStatus.COMPLETED,
                ServiceOrder.service_type_id.in_(campaign["service_type_ids"]),
                ServiceOrder.created_at >= campaign["starts_at"] + DAY,
@@ -272,7 +273,8 @@ def _issue(rng, n: int, campaign: dict, places: set[int], prices: dict, now) -> 
     others = list({h[0]: h for h in holders if h[0] not in takers}.values())
     held = rng.sample(others, min(len(others), rng.randint(25, 60)))
     coupons = []
-    for order in used:
+    for order in used:  # spent at acceptance; pending or disputed work keeps it reserved
+        spent = order.acceptance in ACCEPTED_WORK
         claimed = order.created_at - rng.uniform(1, 48) * HOUR
         claimed = max(claimed, campaign["starts_at"])
         price = prices[order.service_type_id]
@@ -280,8 +282,9 @@ def _issue(rng, n: int, campaign: dict, places: set[int], prices: dict, now) -> 
             price * campaign["percent_off"] // 100, campaign["max_discount_cents"]
         )
         coupons.append(_coupon(n, campaign, order.resident_id, order.community_id, claimed) | {
-            "status": CouponStatus.SPENT, "order_id": order.id, "discount_cents": off,
-            "reserved_at": order.created_at, "spent_at": order.completed_at})  # fmt: skip
+            "status": CouponStatus.SPENT if spent else CouponStatus.RESERVED,
+            "order_id": order.id, "discount_cents": off, "reserved_at": order.created_at,
+            "spent_at": order.confirmed_at if spent else None})  # fmt: skip
     for resident_id, community_id in held:
         claimed = campaign["starts_at"] + (until - campaign["starts_at"]) * rng.random()
         coupons.append(_coupon(n, campaign, resident_id, community_id, claimed))

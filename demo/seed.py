@@ -22,6 +22,7 @@ from werkzeug.security import generate_password_hash
 
 import models
 from demo import names
+from demo.acceptance import accept_work, demo_photos, seed_checklists
 from demo.addresses import seed_addresses
 from demo.follow_ups import open_follow_ups, review_for_moderation
 from demo.history import OPEN_STATUSES, History
@@ -54,6 +55,7 @@ def seed_demo(
         raise RuntimeError("seed_demo needs an empty database (communities or demo staff exist)")
     rng, now = random.Random(seed), (now or utcnow()).astimezone(UTC).replace(microsecond=0)
     services = _seed_services()
+    checklists = seed_checklists(services, _insert)
     comms = _seed_communities(rng, communities, now)
     progress(f"service types: {len(services)}, communities: {len(comms)}")
     engineers, served, gaps = _plan_engineers(rng, comms, services)
@@ -71,6 +73,14 @@ def seed_demo(
     plans += live.plan()
     review_for_moderation(plans, now, seed)
     keep_promises(plans, services, now, seed)
+    photos = demo_photos(_insert, manager_id, now)
+    acceptance = accept_work(plans, checklists, photos, now, seed)
+    for order, *_ in plans:  # the links count accepted work only (dispatch/standing.py)
+        if order["acceptance"] in (models.Acceptance.PENDING, models.Acceptance.DISPUTED):
+            link = (live.engineer_index[order["engineer_id"]],
+                    live.community_index[order["community_id"]])  # fmt: skip
+            history.completed_by_link[link] -= 1
+    progress("acceptance: " + ", ".join(f"{k} {v}" for k, v in sorted(acceptance.items())))
     addresses = seed_addresses(plans, comms, seed, _insert)
     progress(f"orders: {len(plans)} generated ({addresses} addresses), writing …")
     counts = _write_history(plans, now)

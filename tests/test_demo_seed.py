@@ -15,8 +15,10 @@ import sqlalchemy as sa
 from demo.extras import seed_extras
 from demo.seed import DEMO_PASSWORD, seed_demo
 from models import (
+    Acceptance,
     Answer,
     Broadcast,
+    ChecklistItem,
     Community,
     CommunityBinding,
     CommunityMonthKpi,
@@ -33,6 +35,7 @@ from models import (
     ModerationStatus,
     OfferStatus,
     OrderEvent,
+    PointsEntry,
     Question,
     ResidentAddress,
     Review,
@@ -43,7 +46,9 @@ from models import (
     StaffAlert,
     StaffUser,
     SubscriptionCredit,
+    Upload,
 )
+from models.order import ACCEPTED_WORK
 from models.order_lifecycle import RESCHEDULE_MAX, URGE_INTERVAL, URGE_MAX
 from service_hub.addresses.service import address_text
 from service_hub.kpis import rollup
@@ -151,7 +156,8 @@ def test_seeded_history_follows_the_live_rules(app, client, empty):
                 assert after.from_status == before.to_status and after.at >= before.at
                 assert after.community_id == order.community_id
             assert all(event.at <= NOW for event in timeline)
-            completed[(order.engineer_id, order.community_id)] += order.status == "completed"
+            # the links count accepted work only (dispatch/standing.py)
+            completed[(order.engineer_id, order.community_id)] += order.acceptance in ACCEPTED_WORK
         assert all(link.completed_orders == completed[key] for key, link in links.items())
         # the rollups are exactly what a rebuild from the raw events gives
         seeded = kpi_snapshot()
@@ -386,11 +392,11 @@ def test_engineer_counters_equal_the_rows_they_count(city):
     for b in db.session.scalars(sa.select(SlaBreach).where(SlaBreach.engineer_id.is_not(None))):
         counted["sla_breaches"][(b.engineer_id, month_of(b.breached_at))] += 1
     for e in db.session.scalars(
-        sa.select(OrderEvent).where(OrderEvent.action.in_(("urge", "second_visit")))
+        sa.select(OrderEvent).where(OrderEvent.action.in_(("urge", "second_visit", "dispute")))
     ):
         order = orders[e.order_id]
         if order.accepted_at and order.accepted_at <= e.at:
-            name = "urges" if e.action == "urge" else "repeat_visits"
+            name = {"urge": "urges", "second_visit": "repeat_visits"}.get(e.action, "disputes")
             counted[name][(order.engineer_id, month_of(e.at))] += 1
     kpis = db.session.scalars(sa.select(EngineerMonthKpi)).all()
     for name in rollup.ENGINEER_COUNTERS:
@@ -435,6 +441,7 @@ def test_follow_ups_hold_every_complaint_and_low_rating_some_still_open(city):
     assert {f.order_id for f in follow_ups if f.kind == "low_rating"} == low
     assert Counter(f.kind for f in follow_ups if f.status == "open").keys() == {
         "complaint",
+        "dispute",
         "low_rating",
     }
     for f in follow_ups:
@@ -508,3 +515,148 @@ def test_engineer1_first_community_has_questions_to_answer(city, client):
     items = client.get(f"/api/v1/communities/{first}/questions").json["items"]
     assert items and any(item["answer_count"] == 0 for item in items)
     assert any(item["answers"] for item in items)
+
+
+# -- completion evidence and the resident's acceptance (issue 15) -------------------------------
+
+
+def _completed() -> list[ServiceOrder]:
+    return _orders(status="completed")
+
+
+def _login(client, login: str) -> dict:
+    token = client.post(
+        "/api/v1/auth/staff-login", json={"login": login, "password": DEMO_PASSWORD}
+    ).json["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_every_service_type_has_a_chinese_checklist_with_a_required_photo(city):
+    items = defaultdict(list)
+    for item in db.session.scalars(sa.select(ChecklistItem).order_by(ChecklistItem.position)):
+        items[item.service_type_id].append(item)
+    services = db.session.scalars(sa.select(ServiceType.id)).all()
+    assert set(items) == set(services)
+    for checklist in items.values():
+        assert any(i.kind == "photo" and i.required for i in checklist)
+        assert all(any("\u4e00" <= ch <= "\u9fff" for ch in i.label) for i in checklist)
+        assert all(i.unit for i in checklist if i.kind == "number")
+    kinds = {i.kind for checklist in items.values() for i in checklist}
+    assert kinds == {"yes_no", "number", "text", "photo"}
+
+
+def test_completed_orders_carry_checklist_answers_photos_and_a_note(city):
+    keys = defaultdict(list)
+    for item in db.session.scalars(sa.select(ChecklistItem).order_by(ChecklistItem.position)):
+        keys[item.service_type_id].append(item.key)
+    completed = _completed()
+    for order in completed:
+        assert [a["key"] for a in order.checklist_answers] == keys[order.service_type_id]
+        assert all(a["value"] is not None for a in order.checklist_answers if a["required"])
+        assert 1 <= len(order.completion_photos) <= 3
+    assert sum(bool(o.completion_note) for o in completed) > len(completed) / 2
+    assert all(not o.completion_photos and not o.checklist_answers for o in _open_orders())
+
+
+def test_demo_photos_are_uploads_that_render(city, client):
+    urls = {url for o in _completed() for url in o.completion_photos}
+    urls |= {o.signature_url for o in _completed() if o.signature_url}
+    urls |= {url for o in _completed() for url in o.dispute_photos}
+    stored = {f"/media/{u.sha256}.{u.extension}" for u in db.session.scalars(sa.select(Upload))}
+    assert urls and urls <= stored
+    for url in sorted(urls):
+        response = client.get(url)
+        assert response.status_code == 200 and response.mimetype == "image/png", url
+
+
+def test_acceptance_states_follow_the_lifecycle_across_history(city, app):
+    window = timedelta(hours=app.config["ACCEPTANCE_AUTO_HOURS"])
+    timelines = _timelines()
+    states = Counter()
+    for order in _completed():
+        states[order.acceptance] += 1
+        answers = [e.action for e in timelines[order.id] if e.action in
+                   ("confirm", "auto_confirm", "dispute")]  # fmt: skip
+        if order.acceptance == Acceptance.PENDING:
+            assert answers == [] and order.completed_at > NOW - window
+        elif order.acceptance == Acceptance.AUTO_CONFIRMED:
+            assert answers == ["auto_confirm"] and order.confirmed_at >= order.completed_at + window
+        elif order.acceptance == Acceptance.CONFIRMED:
+            assert answers[-1] == "confirm" and order.confirmed_at <= NOW
+        else:
+            assert answers == ["dispute"] and order.dispute_reason and order.dispute_photos
+    assert set(states) == set(Acceptance)
+    assert states["confirmed"] + states["auto_confirmed"] > 0.9 * sum(states.values())
+    assert any(o.signature_url for o in _completed() if o.acceptance == Acceptance.CONFIRMED)
+    assert all(o.acceptance is None for o in _orders() if o.status != "completed")
+
+
+def test_engineer1_fills_a_checklist_now_and_has_work_awaiting_acceptance(city, client):
+    engineer = _engineer1()
+    headers = _login(client, "engineer1")
+    working = _orders(engineer_id=engineer.id, status="in_service")
+    assert working
+    form = client.get(f"/api/v1/orders/{working[0].id}/checklist", headers=headers)
+    assert form.status_code == 200 and form.json["items"], form.json
+    waiting = [o for o in _orders(engineer_id=engineer.id, acceptance=Acceptance.PENDING)]
+    assert waiting and all(o.completion_photos for o in waiting)
+
+
+def test_disputes_open_follow_ups_the_recent_ones_still_open(city):
+    follow_ups = {f.order_id: f for f in db.session.scalars(sa.select(FollowUp).filter_by(
+        kind="dispute"))}  # fmt: skip
+    disputed = {o.id: o for o in _completed() if o.disputed_at}
+    assert set(follow_ups) == set(disputed)
+    open_now = {o.id for o in disputed.values() if o.acceptance == Acceptance.DISPUTED}
+    assert open_now and open_now == {k for k, f in follow_ups.items() if f.status == "open"}
+    assert all(f.summary == disputed[k].dispute_reason for k, f in follow_ups.items())
+
+
+def test_dispute_counters_equal_the_dispute_events(city):
+    events = db.session.scalars(sa.select(OrderEvent).filter_by(action="dispute")).all()
+    orders = {o.id: o for o in _completed()}
+    by_community = Counter((e.community_id, month_of(e.at)) for e in events)
+    by_engineer = Counter((orders[e.order_id].engineer_id, month_of(e.at)) for e in events)
+    communities = db.session.scalars(sa.select(CommunityMonthKpi)).all()
+    engineers = db.session.scalars(sa.select(EngineerMonthKpi)).all()
+    assert events
+    assert {(k.community_id, k.month): k.disputes for k in communities if k.disputes} == (
+        by_community
+    )
+    assert {(k.engineer_id, k.month): k.disputes for k in engineers if k.disputes} == by_engineer
+
+
+def test_points_are_earned_at_acceptance_only(city):
+    entries = db.session.scalars(sa.select(PointsEntry).filter_by(reason="order_completed")).all()
+    accepted = {o.id: o for o in _completed() if o.acceptance in ACCEPTED_WORK}
+    assert entries
+    for entry in entries:
+        order = accepted[int(entry.source_event.split(":")[1])]
+        assert entry.owner_id == order.engineer_id and entry.created_at == order.confirmed_at
+    since = min(entry.created_at for entry in entries)
+    assert len(entries) == sum(o.confirmed_at >= since for o in accepted.values())
+
+
+def test_coupons_are_spent_at_acceptance_and_stay_reserved_before(city):
+    coupons = db.session.scalars(sa.select(Coupon).where(Coupon.order_id.is_not(None))).all()
+    orders = {o.id: o for o in _completed()}
+    assert coupons
+    for coupon in coupons:
+        order = orders[coupon.order_id]
+        if order.acceptance in ACCEPTED_WORK:
+            assert coupon.status == "spent" and coupon.spent_at == order.confirmed_at
+        else:
+            assert coupon.status == "reserved" and coupon.spent_at is None
+
+
+def test_a_demo_orders_service_report_renders_with_its_signature(city, client):
+    signed = db.session.scalar(
+        sa.select(ServiceOrder)
+        .where(ServiceOrder.signature_url.is_not(None))
+        .order_by(ServiceOrder.completed_at.desc())
+    )
+    response = client.get(f"/api/v1/orders/{signed.id}/report", headers=_login(client, "manager"))
+    assert response.status_code == 200, response.json
+    report = response.json
+    assert report["acceptance"] == "confirmed" and report["signature_url"] == signed.signature_url
+    assert report["checklist"] and report["completion_photos"] == signed.completion_photos
