@@ -156,7 +156,8 @@ def _image(name: str, size: tuple[int, int], bg: tuple, fg: tuple) -> bytes:
 
 
 def demo_photos(insert, uploader_id: int, now: datetime) -> dict[str, list[str]]:
-    """Store the demo images as uploads; returns their URLs: work, signature, dispute."""
+    """Store the demo images as uploads (the demo's manager uploaded them: one row per image,
+    not per resident); returns their URLs: work, signature, dispute."""
     config = current_app.config
     prefix, folder = config["UPLOAD_URL_PREFIX"], Path(config["UPLOAD_DIR"])
     urls: dict[str, list[str]] = {"work": [], "signature": [], "dispute": []}
@@ -172,10 +173,9 @@ def demo_photos(insert, uploader_id: int, now: datetime) -> dict[str, list[str]]
             urls[group].append(f"{prefix}{sha}.png")
             if sha not in seen:
                 seen.add(sha)
-                kind = "resident" if group != "work" else "staff"
                 rows.append({"sha256": sha, "content_type": "image/png", "extension": "png",
                              "size_bytes": len(data), "width": spec[1][0],
-                             "height": spec[1][1], "uploader_kind": kind,
+                             "height": spec[1][1], "uploader_kind": "staff",
                              "uploader_id": uploader_id, "created_at": now})  # fmt: skip
     insert(Upload, rows)
     return urls
