@@ -12,7 +12,8 @@ Issuing a coupon (a claim, or a participation reward) is one SAVEPOINT in which:
 3. A claim's Idempotency-Key (or a reward's event) is the coupon's `grant_key`, unique per
    (campaign, resident): a repeat finds the first coupon under the lock and returns it.
 The database checks `0 ≤ issued ≤ total_stock` as well. On SQLite every transaction is
-BEGIN IMMEDIATE, so issues are serial there.
+BEGIN IMMEDIATE, so issues are serial there. On PostgreSQL a claim takes these steps in one
+autocommitted statement instead (claim_issue.py), so the lock never waits on a web process.
 """
 
 from __future__ import annotations
