@@ -2,13 +2,14 @@
 forking worker (`flask worker --fork`) in the same run, and the API as production runs it
 (gunicorn -c gunicorn.conf.py).
 
-1. no-op jobs per second, one burst worker, forking vs not (alternated, median of --repeats);
-2. dispatch capacity: --backlog orders taken with no worker running, then one
-   `flask worker --burst dispatch`; orders offered per second (first to last offer), forking
-   vs not (alternated, median);
-3. creation -> offer p50/p99 for --orders orders created at --rate orders/s (paced) on two
+1. creation -> offer p50/p99 for --orders orders created at --rate orders/s (paced) on two
    real `flask worker dispatch notifications default` processes, with the request latency
-   beside it (`--fork-latency` also runs it with forking workers).
+   beside it (`--fork-latency` also runs it with forking workers); run first, on fresh data;
+   offer expiries one phase schedules are dropped before the next;
+2. no-op jobs per second, one burst worker, forking vs not (alternated, median of --repeats);
+3. dispatch capacity: --backlog orders taken with no worker running, then one
+   `flask worker --burst dispatch`; orders offered per second (first to last offer), forking
+   vs not (alternated, median).
 
     .venv/bin/python bench/dispatch_load.py
 
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from rq import Worker  # noqa: E402
 from rq.job import Job  # noqa: E402
+from rq.registry import ScheduledJobRegistry  # noqa: E402
 
 from bench.order_throughput import PG_URL, REDIS_URL, build  # noqa: E402
 from service_hub.plumbing.extensions import db  # noqa: E402
@@ -162,6 +164,15 @@ class Stack:
         self.web.wait(timeout=30)
 
 
+def drop_delayed_jobs(stack: Stack) -> None:
+    """Drop the offer expiries an earlier phase scheduled: a worker's scheduler would queue
+    them in the middle of the next phase's measurement."""
+    for queue in stack.app.extensions["job_queue"].queues.values():
+        registry = ScheduledJobRegistry(queue=queue)
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
+
+
 def noop_rate(stack: Stack, jobs: int, fork: bool) -> float:
     queue = stack.app.extensions["job_queue"].queues["default"]
     # By name: run as a script, this module is __main__ here.
@@ -223,8 +234,8 @@ def ms(values: list[float], p: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--noop-jobs", type=int, default=1000)
-    parser.add_argument("--backlog", type=int, default=300, help="orders per capacity run")
+    parser.add_argument("--noop-jobs", type=int, default=300)
+    parser.add_argument("--backlog", type=int, default=150, help="orders per capacity run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--orders", type=int, default=600, help="orders in the paced run")
     parser.add_argument("--rate", type=float, default=20.0, help="orders per second")
@@ -237,15 +248,17 @@ def main() -> None:
     service, plan = seed(app, args.communities, engineers_each=10, residents_each=5)
     stack = Stack(app, plan, service)
     try:
+        paced = {False: paced_latency(stack, args.orders, args.rate, args.clients, False)}
+        if args.fork_latency:
+            drop_delayed_jobs(stack)
+            paced[True] = paced_latency(stack, args.orders, args.rate, args.clients, True)
+        drop_delayed_jobs(stack)  # burst workers below run no scheduler: none are queued
         noops = {True: [], False: []}
         capacity = {True: [], False: []}
         for _ in range(args.repeats):
             for fork in (True, False):  # alternated, so the machine's drift hits both
                 noops[fork].append(noop_rate(stack, args.noop_jobs, fork))
                 capacity[fork].append(dispatch_capacity(stack, args.backlog, args.clients, fork))
-        paced = {False: paced_latency(stack, args.orders, args.rate, args.clients, False)}
-        if args.fork_latency:
-            paced[True] = paced_latency(stack, args.orders, args.rate, args.clients, True)
     finally:
         stack.stop()
 
