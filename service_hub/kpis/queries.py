@@ -9,6 +9,7 @@ from service_hub.auth.regions import region_clause
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
 from service_hub.kpis import measures
+from service_hub.kpis.rollup import COUNTERS
 from service_hub.plumbing.errors import NotFound
 from service_hub.plumbing.extensions import db
 
@@ -16,24 +17,9 @@ Now = sa.orm.aliased(CommunityMonthKpi, name="kpi_now")
 Before = sa.orm.aliased(CommunityMonthKpi, name="kpi_before")
 YearAgo = sa.orm.aliased(CommunityMonthKpi, name="kpi_year_ago")
 _HOUSEHOLDS = sa.func.nullif(Community.household_count, 0)
-# Counters a row reads; a month without a rollup row has them all at zero.
-ROW_COUNTERS = (
-    "orders_created",
-    "orders_completed",
-    "orders_cancelled",
-    "complaints",
-    "rating_sum",
-    "rating_count",
-    "accepted",
-    "accept_seconds",
-    "arrivals_with_window",
-    "arrivals_on_time",
-    "active_residents",
-    "sla_breaches",
-    "urges",
-    "repeat_visits",
-    "disputes",
-)
+# Counters a row reads (every counter the rollup keeps); a month without a rollup row has
+# them all at zero.
+ROW_COUNTERS = COUNTERS
 
 
 def _zero(column):
