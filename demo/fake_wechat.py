@@ -18,12 +18,11 @@ import zlib
 from collections import deque
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from demo.loopback_http import LoopbackHTTPServer
 from service_hub.wechat import subscribe_fields
 
 log = logging.getLogger(__name__)
@@ -361,15 +360,9 @@ def _sec_check_answer(content: str) -> dict[str, Any]:
     return {"errcode": 0, "errmsg": "ok", "result": result, "detail": detail, "trace_id": trace_id}
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    """Logs the path only: query strings carry the secret, js_code and access_token."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        log.debug("%s %s %s", self.command, urlsplit(self.path).path, code)
-
-
 class FakeWeChatServer:
-    """Runs the fake WeChat app on a loopback port in a daemon thread."""
+    """Runs the fake WeChat app on a loopback port in a daemon thread (a lean HTTP/1.1 server,
+    one thread per kept-alive connection: fast enough that benchmarks measure the caller)."""
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, state: FakeWeChatState | None = None
@@ -381,16 +374,14 @@ class FakeWeChatServer:
         self.port = port
         self.state = state if state is not None else FakeWeChatState()
         self.app = create_fake_wechat_app(self.state)
-        self._server: BaseWSGIServer | None = None
+        self._server: LoopbackHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> FakeWeChatServer:
         """Bind the port and serve in the background; returns self for chaining."""
         if self._server is not None:
             return self
-        self._server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=_QuietRequestHandler
-        )
+        self._server = LoopbackHTTPServer(self.host, self.port, self.app)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fake-wechat", daemon=True
         )
@@ -403,6 +394,7 @@ class FakeWeChatServer:
         if server is not None:
             server.shutdown()
             server.server_close()
+            server.close_connections()
         if thread is not None:
             thread.join(timeout=5)
 
