@@ -16,6 +16,7 @@ class DeliveryStatus(StrEnum):
     """What happened to one message on one channel."""
 
     QUEUED = "queued"
+    READY = "ready"  # decided and its credit spent; claimed (sending) just before its request
     SENDING = "sending"  # claimed by a worker, WeChat not yet answered
     SENT = "sent"
     SKIPPED_NO_CREDIT = "skipped_no_credit"

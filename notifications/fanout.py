@@ -4,8 +4,9 @@ One job per resident cannot carry a 10,000-resident community (RQ costs 10-25 ms
 one job per chunk of hundreds can. Chunks are enqueued in one pipeline, and every delivery
 (inbox row, WeChat delivery) is deduplicated by the database, so a re-delivered chunk, a
 restarted fan-out or the reconciler never sends anything twice. The reconciler finishes what
-a killed worker left: residents with no delivery yet, deliveries still queued, and sends
-interrupted mid-call (marked failed, never re-sent).
+a killed worker left: residents with no delivery yet, deliveries still queued or decided
+(`ready`) but never claimed, and sends interrupted mid-call (`sending`: marked failed, never
+re-sent).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from service_hub.plumbing.sql import insert_ignoring_duplicates
 
 RECONCILE_AFTER = timedelta(minutes=2)
 INTERRUPTED_AFTER = timedelta(minutes=10)
+UNFINISHED = (DeliveryStatus.QUEUED, DeliveryStatus.READY, DeliveryStatus.SENDING)
 
 
 def chunk_bounds(resident_ids: list[int], size: int) -> list[tuple[int, int]]:
@@ -99,15 +101,18 @@ def deliver_chunk(
     delivered = deliver_to_inbox(resident_ids, payload["kind"], message.event_key, payload)
     wechat_channel.plan(resident_ids, payload["kind"], message.event_key, payload, broadcast_id)
     db.session.commit()
-    # What this run planned, and what an earlier run of the chunk planned but never tried
-    # (it met a database outage): sending decides each delivery once, under a row lock.
+    # What this run planned, and what an earlier run of the chunk planned or decided but never
+    # put on the wire (it met a database outage or was killed): the whole chunk is decided in
+    # one transaction, and each delivery is claimed once, just before its request.
     untried = db.session.scalars(
         sa.select(Delivery.id).where(
             Delivery.resident_id.in_(resident_ids),
             Delivery.kind == payload["kind"],
             Delivery.event_key == message.event_key,
-            Delivery.status == DeliveryStatus.QUEUED,
-            Delivery.attempts == 0,
+            sa.or_(
+                sa.and_(Delivery.status == DeliveryStatus.QUEUED, Delivery.attempts == 0),
+                Delivery.status == DeliveryStatus.READY,
+            ),
         )
     ).all()
     wechat_channel.send(list(untried))
@@ -146,7 +151,7 @@ def reconcile(
             db.session.scalars(
                 sa.select(Delivery.id).where(
                     Delivery.broadcast_id == broadcast.id,
-                    Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING)),
+                    Delivery.status.in_(UNFINISHED),
                     Delivery.updated_at <= now - reconcile_after,
                 )
             )
@@ -161,7 +166,7 @@ def reconcile(
             pending = db.session.scalar(
                 sa.select(sa.func.count()).where(
                     Delivery.broadcast_id == broadcast.id,
-                    Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING)),
+                    Delivery.status.in_(UNFINISHED),
                 )
             )
             if not pending:

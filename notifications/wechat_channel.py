@@ -1,45 +1,67 @@
 """The WeChat subscribe-message channel: one delivery row per (resident, kind, event),
 decided and sent at most once.
 
-For each delivery, in order: the resident's opt-out, WeChat's daily limit (45009 stops sends
-until local midnight), quiet hours and frequency caps for marketing kinds, the template's
-field limits, and a subscription credit (one accepted prompt allows exactly one send). The
-decision and the credit are committed before the HTTP call and the outcome after it; no
-transaction is held while WeChat answers. A delivery interrupted mid-send is never re-sent
-(WeChat has no idempotency key): the reconciler marks it failed. Transient WeChat errors are
-retried with backoff; permanent ones are not.
+`send` takes a batch (a broadcast chunk of hundreds, or one order notice): it decides the
+whole batch in one transaction (notifications/wechat_decisions.py), then sends the ready
+ones with bounded concurrency over kept-alive connections (service_hub/wechat/batch_send.py)
+and records outcomes in batches. No transaction is held while WeChat answers.
+
+Exactly once: a delivery is claimed (`ready` → `sending`, one UPDATE for a few requests,
+committed) just before its request is written. A worker killed after the claim leaves its
+claimed deliveries `sending`, and the reconciler marks them failed, never re-sent (WeChat has
+no idempotency key); a `ready` delivery was never on the wire and is sent by whoever runs it
+next. Outcomes are written with the next claim (or every FLUSH_EVERY answers), so a kill
+can leave a message WeChat accepted recorded as failed, never one sent twice. Transient
+WeChat errors are retried with backoff; permanent ones are not; 45009 stops every send until
+local midnight and gives the unsent ones their credits back.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+import os
+import threading
+import time
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from models import (
-    Delivery,
-    DeliveryStatus,
-    NotificationOptOut,
-    Resident,
-    RuntimeFlag,
-    SubscriptionCredit,
-)
+from models import Delivery, DeliveryStatus, RuntimeFlag, SubscriptionCredit
 from models.base import utcnow
-from notifications.fields import FieldRefused, wechat_data
-from notifications.templates import MARKETING, get_kind
+from notifications.templates import get_kind
+from notifications.wechat_decisions import (
+    DAILY_LIMIT_FLAG,
+    Message,
+    decide,
+    in_quiet_hours,
+    quiet_hours_end,
+    ready_messages,
+)
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.jobqueue import job_queue
 from service_hub.plumbing.sql import dialect_insert
 from service_hub.plumbing.timefmt import local_zone
 from service_hub.wechat.access_token import access_token_provider
+from service_hub.wechat.batch_send import BatchSender, Outgoing
 from service_hub.wechat.client import WeChatError
+
+__all__ = [
+    "DAILY_LIMIT_FLAG",
+    "in_quiet_hours",
+    "next_local_midnight",
+    "plan",
+    "quiet_hours_end",
+    "send",
+]
 
 log = logging.getLogger(__name__)
 
-DAILY_LIMIT_FLAG = "wechat_daily_limit"
 NO_REFUND = {43101}  # WeChat consumed (or never had) the user's acceptance
+FLUSH_EVERY = 200  # answers recorded at least this often …
+FLUSH_SECONDS = 0.2  # … and at least this often
+
+_senders = threading.local()  # one sender (and its kept-alive connections) per thread
 
 
 def plan(
@@ -78,207 +100,159 @@ def plan(
     return list(db.session.scalars(stmt))
 
 
+def _sender() -> BatchSender:
+    app = current_app._get_current_object()
+    key = (id(app), os.getpid())  # never reuse a connection across apps or a fork
+    cached = getattr(_senders, "by_app", None)
+    if cached is None:
+        cached = _senders.by_app = {}
+    if key not in cached:
+        provider = access_token_provider(app)
+        cached[key] = BatchSender(
+            app.config["WECHAT_API_BASE"],
+            provider,
+            concurrency=app.config["WECHAT_SEND_CONCURRENCY"],
+            timeout=provider.client.timeout,
+            miniprogram_state=app.config["MINIPROGRAM_STATE"],
+        )
+    return cached[key]
+
+
 def send(delivery_ids: list[int]) -> dict[str, int]:
-    """Job: decide and send each delivery; returns how many ended in each status."""
-    outcomes: dict[str, int] = {}
-    deferred: list[int] = []
-    for delivery_id in delivery_ids:
-        status = _send_one(delivery_id)
-        outcomes[status] = outcomes.get(status, 0) + 1
-        if status == DeliveryStatus.DEFERRED:
-            deferred.append(delivery_id)
-    if deferred:
+    """Job: decide and send the deliveries; returns how many ended in each status."""
+    decided = decide(list(delivery_ids))
+    outcomes = {s: len(ids) for s, ids in decided.items() if s != DeliveryStatus.READY}
+    if deferred := decided.get(DeliveryStatus.DEFERRED):
         delay = quiet_hours_end(utcnow()) - utcnow()
         job_queue().enqueue_in("notifications", delay, send, deferred)
+    messages = ready_messages(list(delivery_ids))
+    if messages:
+        for status, n in _Sending(messages).run().items():
+            outcomes[status] = outcomes.get(status, 0) + n
     return outcomes
 
 
-def _quiet_window() -> tuple[time, time]:
-    start, end = current_app.config["QUIET_HOURS"].split("-")
-    return time.fromisoformat(start), time.fromisoformat(end)
+class _Sending:
+    """One batch on the wire: claims before writes, outcomes recorded in batches."""
 
+    def __init__(self, messages: list[Message]) -> None:
+        self.messages = {m.delivery_id: m for m in messages}
+        self.rows: list[dict] = []  # delivery outcomes not yet written
+        self.refunds: list[int] = []
+        self.retries: dict[int, list[int]] = {}  # attempts → deliveries to try again
+        self.counts: dict[str, int] = {}
+        self.daily_limit_hit = False
+        self.flag_pending = False
+        self.flushed_at = time.monotonic()
 
-def in_quiet_hours(moment: datetime) -> bool:
-    """Whether a moment falls in the configured quiet hours (local time; may span midnight)."""
-    start, end = _quiet_window()
-    now = moment.astimezone(local_zone()).time()
-    return (start <= now or now < end) if start > end else (start <= now < end)
+    def run(self) -> dict[str, int]:
+        sender = _sender()
+        outgoing = [
+            Outgoing(m.delivery_id, m.touser, m.template_id, m.data, m.page)
+            for m in self.messages.values()
+        ]
+        unclaimed = sender.send(outgoing, self.claim, self.answered)
+        self._flush()
+        if unclaimed:  # 45009 stopped us: what never went gets its credit back
+            ids = [o.key for o in unclaimed]
+            blocked = db.session.scalars(
+                sa.update(Delivery)
+                .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.READY)
+                .values(status=DeliveryStatus.BLOCKED_DAILY_LIMIT, updated_at=utcnow())
+                .returning(Delivery.id)
+            ).all()
+            _refund(list(blocked))
+            self._count(DeliveryStatus.BLOCKED_DAILY_LIMIT, len(blocked))
+        db.session.commit()
+        for attempts, ids in self.retries.items():
+            job_queue().enqueue_in("notifications", timedelta(seconds=5 * 2**attempts), send, ids)
+        return self.counts
 
-
-def quiet_hours_end(moment: datetime) -> datetime:
-    """When the quiet hours that contain `moment` end."""
-    _, end = _quiet_window()
-    local = moment.astimezone(local_zone())
-    candidate = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-    if candidate <= local:
-        candidate += timedelta(days=1)
-    return candidate
-
-
-def _daily_limit_active(now: datetime) -> bool:
-    return db.session.scalar(
-        sa.select(sa.exists().where(RuntimeFlag.name == DAILY_LIMIT_FLAG, RuntimeFlag.until > now))
-    )
-
-
-def _capped(resident_id: int, now: datetime) -> bool:
-    def sent_since(since: datetime) -> int:
-        return db.session.scalar(
-            sa.select(sa.func.count()).where(
-                Delivery.resident_id == resident_id,
-                Delivery.urgency == MARKETING,
-                Delivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.SENDING)),
-                Delivery.updated_at >= since,
+    def claim(self, keys: list) -> set:
+        """Mark these ready deliveries sending (with the outcomes so far) and commit."""
+        self._write_outcomes()
+        claimed = db.session.scalars(
+            sa.update(Delivery)
+            .where(Delivery.id.in_(keys), Delivery.status == DeliveryStatus.READY)
+            .values(
+                status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1, updated_at=utcnow()
             )
-        )
+            .returning(Delivery.id)
+        ).all()
+        db.session.commit()
+        self.flushed_at = time.monotonic()
+        return set(claimed)
 
-    config = current_app.config
-    return (
-        sent_since(now - timedelta(days=1)) >= config["MARKETING_CAP_PER_DAY"]
-        or sent_since(now - timedelta(days=7)) >= config["MARKETING_CAP_PER_WEEK"]
-    )
-
-
-def _spend_credit(resident_id: int, template_id: str, delivery_id: int) -> int | None:
-    credit_id = db.session.scalar(
-        sa.select(SubscriptionCredit.id)
-        .where(
-            SubscriptionCredit.resident_id == resident_id,
-            SubscriptionCredit.template_id == template_id,
-            SubscriptionCredit.spent_at.is_(None),
-        )
-        .order_by(SubscriptionCredit.accepted_at, SubscriptionCredit.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    if credit_id is None:
-        return None
-    db.session.execute(
-        sa.update(SubscriptionCredit)
-        .where(SubscriptionCredit.id == credit_id)
-        .values(spent_at=utcnow(), spent_by=delivery_id)
-    )
-    return credit_id
-
-
-def _refund(delivery_id: int) -> None:
-    db.session.execute(
-        sa.update(SubscriptionCredit)
-        .where(SubscriptionCredit.spent_by == delivery_id)
-        .values(spent_at=None, spent_by=None)
-    )
-
-
-def _decide(delivery_id: int) -> tuple[str, dict | None]:
-    """Lock the delivery and its resident, and decide; commits the decision."""
-    delivery = db.session.scalar(
-        sa.select(Delivery)
-        .where(Delivery.id == delivery_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if delivery is None or delivery.status not in (DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED):
-        db.session.rollback()
-        return (delivery.status if delivery else "missing"), None
-    # One resident's deliveries are decided one at a time, so caps hold under concurrency.
-    resident = db.session.scalar(
-        sa.select(Resident).where(Resident.id == delivery.resident_id).with_for_update()
-    )
-    kind, now = get_kind(delivery.kind), utcnow()
-    status, message = DeliveryStatus.SENDING, None
-    opted_out = db.session.scalar(
-        sa.select(
-            sa.exists().where(
-                NotificationOptOut.resident_id == resident.id, NotificationOptOut.kind == kind.name
-            )
-        )
-    )
-    if opted_out:
-        status = DeliveryStatus.OPTED_OUT
-    elif _daily_limit_active(now):
-        status = DeliveryStatus.BLOCKED_DAILY_LIMIT
-    elif kind.urgency == MARKETING and in_quiet_hours(now):
-        status = DeliveryStatus.DEFERRED
-    elif kind.urgency == MARKETING and _capped(resident.id, now):
-        status = DeliveryStatus.CAPPED
-    else:
-        try:
-            data = wechat_data(kind.wechat_fields(delivery.payload))
-        except (FieldRefused, KeyError) as exc:
-            log.warning("delivery %s: template fields refused: %s", delivery_id, exc)
-            status, delivery.errcode = DeliveryStatus.FAILED, 47003
+    def answered(self, outgoing: Outgoing, error: WeChatError | None) -> bool:
+        """Note WeChat's answer; False once the daily limit says stop."""
+        delivery_id = outgoing.key
+        attempts = self.messages[delivery_id].attempts + 1
+        if error is None:
+            self._outcome(delivery_id, DeliveryStatus.SENT)
+        elif error.errcode == 45009:
+            self.daily_limit_hit = self.flag_pending = True
+            self._outcome(delivery_id, DeliveryStatus.BLOCKED_DAILY_LIMIT, 45009, refund=True)
+        elif error.transient and attempts < current_app.config["WECHAT_SEND_RETRIES"]:
+            self._outcome(delivery_id, DeliveryStatus.QUEUED, error.errcode, refund=True)
+            self.retries.setdefault(attempts, []).append(delivery_id)
         else:
-            if _spend_credit(resident.id, kind.template_id, delivery.id) is None:
-                status = DeliveryStatus.SKIPPED_NO_CREDIT
+            refund = error.errcode not in NO_REFUND
+            self._outcome(delivery_id, DeliveryStatus.FAILED, error.errcode, refund=refund)
+        if len(self.rows) >= FLUSH_EVERY or time.monotonic() - self.flushed_at > FLUSH_SECONDS:
+            self._flush()
+        return not self.daily_limit_hit
+
+    def _outcome(self, delivery_id: int, status: str, errcode=None, refund=False) -> None:
+        now = utcnow()
+        sent_at = now if status == DeliveryStatus.SENT else None
+        self.rows.append(
+            {
+                "id": delivery_id,
+                "status": status,
+                "errcode": errcode,
+                "updated_at": now,
+                "sent_at": sent_at,
+            }
+        )
+        if refund:
+            self.refunds.append(delivery_id)
+        self._count(status, 1)
+
+    def _count(self, status: str, n: int) -> None:
+        if n:
+            self.counts[status] = self.counts.get(status, 0) + n
+
+    def _write_outcomes(self) -> None:
+        if self.flag_pending:
+            until = next_local_midnight()
+            log.error("WeChat daily send limit reached (45009): no WeChat sends until %s", until)
+            flag = db.session.get(RuntimeFlag, DAILY_LIMIT_FLAG)
+            if flag is None:
+                db.session.add(RuntimeFlag(name=DAILY_LIMIT_FLAG, until=until, reason="45009"))
             else:
-                delivery.attempts += 1
-                message = {
-                    "touser": resident.openid,
-                    "template_id": kind.template_id,
-                    "data": data,
-                    "page": kind.render(delivery.payload)[2],
-                }
-    delivery.status = status
-    db.session.commit()
-    return status, message
+                flag.until = until
+            db.session.flush()
+            self.flag_pending = False
+        if self.rows:
+            db.session.execute(sa.update(Delivery), self.rows)
+            self.rows = []
+        if self.refunds:
+            _refund(self.refunds)
+            self.refunds = []
+
+    def _flush(self) -> None:
+        self._write_outcomes()
+        db.session.commit()
+        self.flushed_at = time.monotonic()
 
 
-def _finish(
-    delivery_id: int, status: str, errcode: int | None = None, refund: bool = False
-) -> None:
-    values = {"status": status, "errcode": errcode, "updated_at": utcnow()}
-    if status == DeliveryStatus.SENT:
-        values["sent_at"] = utcnow()
-    if refund:
-        _refund(delivery_id)
-    db.session.execute(sa.update(Delivery).where(Delivery.id == delivery_id).values(values))
-    db.session.commit()
-
-
-def _send_one(delivery_id: int) -> str:
-    status, message = _decide(delivery_id)
-    if message is None:
-        return status
-    provider = access_token_provider()
-    try:
-        provider.call_with_token(
-            lambda token: provider.client.send_subscribe_message(
-                token,
-                message["touser"],
-                message["template_id"],
-                message["data"],
-                page=message["page"],
-                miniprogram_state=current_app.config["MINIPROGRAM_STATE"],
-            )
+def _refund(delivery_ids: list[int]) -> None:
+    if delivery_ids:
+        db.session.execute(
+            sa.update(SubscriptionCredit)
+            .where(SubscriptionCredit.spent_by.in_(delivery_ids))
+            .values(spent_at=None, spent_by=None)
         )
-    except WeChatError as error:
-        return _on_error(delivery_id, error)
-    _finish(delivery_id, DeliveryStatus.SENT)
-    return DeliveryStatus.SENT
-
-
-def _on_error(delivery_id: int, error: WeChatError) -> str:
-    if error.errcode == 45009:
-        until = next_local_midnight()
-        log.error("WeChat daily send limit reached (45009): no WeChat sends until %s", until)
-        flag = db.session.get(RuntimeFlag, DAILY_LIMIT_FLAG)
-        if flag is None:
-            db.session.add(RuntimeFlag(name=DAILY_LIMIT_FLAG, until=until, reason="45009"))
-        else:
-            flag.until = until
-        _finish(delivery_id, DeliveryStatus.BLOCKED_DAILY_LIMIT, 45009, refund=True)
-        return DeliveryStatus.BLOCKED_DAILY_LIMIT
-    attempts = db.session.scalar(sa.select(Delivery.attempts).where(Delivery.id == delivery_id))
-    if error.transient and attempts < current_app.config["WECHAT_SEND_RETRIES"]:
-        _finish(delivery_id, DeliveryStatus.QUEUED, error.errcode, refund=True)
-        job_queue().enqueue_in(
-            "notifications", timedelta(seconds=5 * 2**attempts), send, [delivery_id]
-        )
-        return DeliveryStatus.QUEUED
-    _finish(
-        delivery_id, DeliveryStatus.FAILED, error.errcode, refund=error.errcode not in NO_REFUND
-    )
-    return DeliveryStatus.FAILED
 
 
 def next_local_midnight() -> datetime:
