@@ -151,6 +151,8 @@ def recompute_pair(engineer_id: int, community_id: int, as_of: date | None = Non
     reviews = sa.and_(Review.engineer_id == engineer_id, Review.community_id == community_id)
     facts = _facts(orders, reviews).get((engineer_id, community_id), EMPTY)
     _store(link, facts, as_of or _today())
+    # Its rating, reviews and rank on the community's cached home (communities/home_cache.py).
+    record("community_home_changed", uuid.uuid4().hex, {"community_id": community_id})
     db.session.commit()
     return link.standing
 

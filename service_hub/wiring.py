@@ -19,6 +19,7 @@ from notifications.fanout import handle_community_broadcast, reconcile
 from notifications.inbox import handle_resident_notice
 from notifications.reminders import remind_upcoming_activities
 from notifications.templates import DEFAULT_TEMPLATE_IDS
+from service_hub.communities import home_cache
 from service_hub.communities.service import FIRST_BINDING_HOOKS
 from service_hub.completion.service import confirm_overdue, on_disputed
 from service_hub.coupons.notices import remind_expiring_coupons
@@ -38,6 +39,8 @@ OUTBOX_HANDLERS = {
     "visit_announced": ("notifications", handle_community_broadcast),
     "resident_notify": ("notifications", handle_resident_notice),
     "standing_recompute": ("default", handle_recompute_message),
+    # A community's cached home changed (a visit, a standing, a campaign): docs/performance.md.
+    home_cache.KIND: ("default", home_cache.handle_changed_message),
 }
 
 # Consequences that travel up from a lower rule: (the rule's hook list, what runs).

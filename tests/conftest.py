@@ -108,15 +108,18 @@ def _clean(request, fake_wechat):
 
 
 def reset_backend(application) -> None:
-    """Empty what a test leaves behind: rate-limit counters, the cached WeChat token, queued
-    jobs (or the Redis test database) and every table. Also used by modules that build their
-    data once for many tests (tests/authz/)."""
+    """Empty what a test leaves behind: rate-limit counters, the cached WeChat token and
+    community homes, queued jobs (or the Redis test database) and every table. Also used by
+    modules that build their data once for many tests (tests/authz/)."""
     from service_hub.plumbing.ratelimit import EXTENSION_KEY
 
     application.extensions[EXTENSION_KEY].reset()
     token_cache = application.extensions.get("wechat_access_token")
     if token_cache is not None:
         token_cache.invalidate()
+    home_cache = application.extensions.get("community_home_cache")
+    if home_cache is not None:
+        home_cache.clear()
     queue = application.extensions["job_queue"]
     if hasattr(queue, "drain"):
         queue.drain()

@@ -2,9 +2,16 @@
 that has something on offer in the community (engineers, visits, services, activities,
 coupons, questions), in a fixed number of queries. Engineers are shown as residents judge
 them (rating, reviews, completed orders there); their standing, the ranking's internal
-figure, only to managers and admins."""
+figure, only to managers and admins.
+
+The page has two parts. The shared part (`shared_home`) is the same for every caller and is
+served from a cache (home_cache.py, docs/performance.md "Community home"); the caller's own
+part (`resident_facts`: bound or not, the coupons they may still claim) is one statement on
+top of it, for residents only."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -12,15 +19,19 @@ from models import (
     Activity,
     ActivityCommunity,
     ActivityStatus,
+    CommunityBinding,
+    Coupon,
+    CouponCampaign,
     Engineer,
     EngineerCommunity,
+    Resident,
     ServiceType,
     Visit,
     VisitStatus,
 )
 from models.base import utcnow
 from service_hub.auth.tokens import Principal
-from service_hub.communities.service import get_community, is_bound
+from service_hub.communities.service import get_community
 from service_hub.coupons.service import HOME_LIMIT, claimable
 from service_hub.engineers.service import reputation, sees_standing
 from service_hub.plumbing.extensions import db
@@ -30,11 +41,13 @@ from service_hub.qa.service import recent_questions
 VISIT_BRIEF = ("id", "engineer_id", "community_id", "starts_at", "ends_at", "note")
 
 
-def community_home(community_id: int, principal: Principal | None = None) -> dict:
-    """A community's page for `principal` (None: anyone) in a fixed number of queries,
-    whatever its size: one more for a resident (`is_bound`)."""
+def shared_home(community_id: int) -> dict:
+    """What every caller sees of a community's page, in a fixed number of queries whatever
+    its size: the engineers both as residents see them (`engineers`) and with their standing
+    (`engineers_with_standing`), the coupons on offer to its residents (`held` None), and
+    `new_residents_days` per offered campaign (for the caller's part)."""
     community = get_community(community_id)
-    engineers = db.session.execute(
+    links = db.session.execute(
         sa.select(Engineer, EngineerCommunity)
         .join(EngineerCommunity, EngineerCommunity.engineer_id == Engineer.id)
         .where(EngineerCommunity.community_id == community_id)
@@ -66,18 +79,105 @@ def community_home(community_id: int, principal: Principal | None = None) -> dic
         .order_by(Activity.starts_at, Activity.id)
         .limit(5)
     ).all()
-    with_standing = sees_standing(principal)
+    # Every campaign open here, not only the first HOME_LIMIT: a resident who may no longer
+    # claim one of those sees the next ones.
+    offers = claimable(community_id)
+    rules = (
+        dict(
+            db.session.execute(
+                sa.select(CouponCampaign.id, CouponCampaign.targeting).where(
+                    CouponCampaign.id.in_([item["campaign_id"] for item in offers])
+                )
+            ).all()
+        )
+        if offers
+        else {}
+    )
     return {
-        "claimable_coupons": claimable(community_id)[:HOME_LIMIT],  # coupons on offer here
-        "open_activities": activities,
-        "recent_questions": recent_questions(community_id),
         "community": community,
-        "is_bound": principal is not None
-        and principal.role == "resident"
-        and is_bound(principal.id, community_id),
-        "engineers": [{"engineer": e, **reputation(link, with_standing)} for e, link in engineers],
+        "engineers": [{"engineer": e, **reputation(link, False)} for e, link in links],
+        "engineers_with_standing": [{"engineer": e, **reputation(link, True)} for e, link in links],
         "upcoming_visits": [
             {**{c: getattr(v, c) for c in VISIT_BRIEF}, "engineer": e} for v, e in visits
         ],
         "services": services,
+        "open_activities": activities,
+        "recent_questions": recent_questions(community_id),
+        "claimable_coupons": offers,
+        "new_residents_days": {
+            item["campaign_id"]: rules[item["campaign_id"]].get("new_residents_days")
+            for item in offers
+        },
     }
+
+
+def resident_facts(
+    resident_id: int, community_id: int, new_residents_days: dict[int, int | None]
+) -> tuple[bool, dict[int, int], set[int]]:
+    """A resident's own part of a community's page, in one statement: whether they are bound
+    to it, how many coupons of each offered campaign they hold, and the offered campaigns
+    whose new-residents rule leaves them out."""
+    bound = sa.select(
+        sa.literal(0).label("part"), sa.literal(0).label("key"), sa.func.count()
+    ).where(
+        CommunityBinding.resident_id == resident_id, CommunityBinding.community_id == community_id
+    )
+    parts = [bound]
+    if new_residents_days:
+        parts.append(
+            sa.select(sa.literal(1), Coupon.campaign_id, sa.func.count())
+            .where(
+                Coupon.resident_id == resident_id,
+                Coupon.campaign_id.in_(list(new_residents_days)),
+            )
+            .group_by(Coupon.campaign_id)
+        )
+    now = utcnow()
+    for days in sorted({d for d in new_residents_days.values() if d is not None}):
+        # targeting.resident_is_new: joined no earlier than `days` ago.
+        parts.append(
+            sa.select(sa.literal(2), sa.literal(days), sa.func.count()).where(
+                Resident.id == resident_id, Resident.created_at >= now - timedelta(days=days)
+            )
+        )
+    rows = db.session.execute(sa.union_all(*parts) if len(parts) > 1 else bound).all()
+    is_new = {key: count > 0 for part, key, count in rows if part == 2}
+    held = {key: count for part, key, count in rows if part == 1}
+    left_out = {
+        campaign_id
+        for campaign_id, days in new_residents_days.items()
+        if days is not None and not is_new.get(days, False)
+    }
+    return any(count for part, _, count in rows if part == 0), held, left_out
+
+
+def claimable_for(offers: list[dict], held: dict[int, int], left_out: set[int]) -> list[dict]:
+    """The offered coupons a resident may claim now, with how many they hold (the first
+    HOME_LIMIT), as `coupons.service.claimable(community_id, resident_id)` says."""
+    mine = []
+    for item in offers:
+        count = held.get(item["campaign_id"], 0)
+        if count < item["per_resident_limit"] and item["campaign_id"] not in left_out:
+            mine.append({**item, "held": count})
+            if len(mine) == HOME_LIMIT:
+                break
+    return mine
+
+
+def community_home(community_id: int, principal: Principal | None = None) -> dict:
+    """A community's whole page for `principal` (None: anyone), built without the cache:
+    the shared part and the caller's own."""
+    shared = shared_home(community_id)
+    offers = shared.pop("claimable_coupons")
+    days = shared.pop("new_residents_days")
+    with_standing = shared.pop("engineers_with_standing")
+    if sees_standing(principal):
+        shared["engineers"] = with_standing
+    if principal is not None and principal.role == "resident":
+        bound, held, left_out = resident_facts(principal.id, community_id, days)
+        return {
+            **shared,
+            "is_bound": bound,
+            "claimable_coupons": claimable_for(offers, held, left_out),
+        }
+    return {**shared, "is_bound": False, "claimable_coupons": offers[:HOME_LIMIT]}

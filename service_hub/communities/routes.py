@@ -1,10 +1,14 @@
 """Community home, residents' bindings, and the service catalogue."""
 
+import json
+
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service_hub.auth.access import caller_if_any, current_principal, optional_auth, requires
 from service_hub.communities import home, service
+from service_hub.communities.home_cache import home_cache
 from service_hub.communities.schemas import (
     BindingSchema,
     CommunityHomeSchema,
@@ -12,6 +16,8 @@ from service_hub.communities.schemas import (
     ServiceTypeChangeSchema,
     ServiceTypeSchema,
 )
+from service_hub.coupons.service import HOME_LIMIT
+from service_hub.engineers.service import sees_standing
 from service_hub.plumbing.pagination import PageArgsSchema, page_schema, paginate
 
 blp = Blueprint("communities", __name__, description="Communities, bindings, service catalogue")
@@ -26,7 +32,50 @@ class CommunityHome(MethodView):
         """A community's home: its services, ranked engineers (rating and reviews; the
         standing for managers), upcoming visits with their engineer, activities, coupons,
         questions, and whether the calling resident is bound to it."""
-        return home.community_home(community_id, caller_if_any())
+        principal = caller_if_any()
+        page = home_cache().page(community_id, lambda: _shared_page(community_id))
+        text = _compose(page, principal, community_id)
+        return current_app.response_class(text, mimetype="application/json")
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _shared_page(community_id: int) -> dict:
+    """The shared part of a community's page as the cache keeps it: serialised once, as JSON
+    text for what every caller gets and as items for the caller's coupons."""
+    shared = home.shared_home(community_id)
+    offers = CommunityHomeSchema(only=("claimable_coupons",)).dump(shared)["claimable_coupons"]
+    with_standing = CommunityHomeSchema(only=("engineers",)).dump(
+        {"engineers": shared["engineers_with_standing"]}
+    )["engineers"]
+    common = CommunityHomeSchema(exclude=("engineers", "is_bound", "claimable_coupons")).dump(
+        shared
+    )
+    return {
+        "common": _json(common)[1:-1],  # its members, without the braces
+        "engineers": _json(CommunityHomeSchema(only=("engineers",)).dump(shared)["engineers"]),
+        "engineers_with_standing": _json(with_standing),
+        "offers": [[item, shared["new_residents_days"][item["campaign_id"]]] for item in offers],
+        "offers_text": _json(offers[:HOME_LIMIT]),
+    }
+
+
+def _compose(page: dict, principal, community_id: int) -> str:
+    """The whole page for the caller: the shared part as cached, then their own (a resident:
+    bound or not and the coupons they may claim, one statement)."""
+    engineers = page["engineers_with_standing" if sees_standing(principal) else "engineers"]
+    bound, coupons = False, page["offers_text"]
+    if principal is not None and principal.role == "resident":
+        rules = {item["campaign_id"]: days for item, days in page["offers"]}
+        bound, held, left_out = home.resident_facts(principal.id, community_id, rules)
+        offers = [item for item, _ in page["offers"]]
+        coupons = _json(home.claimable_for(offers, held, left_out))
+    return (
+        f'{{{page["common"]},"engineers":{engineers},"is_bound":{"true" if bound else "false"},'
+        f'"claimable_coupons":{coupons}}}'
+    )
 
 
 @blp.route("/me/communities")

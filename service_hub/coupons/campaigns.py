@@ -12,6 +12,8 @@ managers without a region manage every campaign.
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 
 from models import CampaignStatus, Coupon, CouponCampaign, CouponStatus, ServiceType
@@ -20,6 +22,7 @@ from service_hub.auth.tokens import Principal
 from service_hub.coupons import targeting
 from service_hub.plumbing.errors import AppError, Forbidden, InvalidInput, NotFound
 from service_hub.plumbing.extensions import db
+from service_hub.plumbing.outbox import commit_and_relay, record
 
 # action → (statuses it may start from, status it leads to)
 TRANSITIONS = {
@@ -168,5 +171,7 @@ def change_status(principal: Principal, campaign_id: int, action: str) -> Coupon
             details={"current_status": campaign.status},
         )
     campaign.status = target
-    db.session.commit()
+    # Every community's cached home lists what is on offer (communities/home_cache.py).
+    record("community_home_changed", uuid.uuid4().hex, {"community_id": None})
+    commit_and_relay()
     return campaign

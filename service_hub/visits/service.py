@@ -100,6 +100,7 @@ def schedule_visit(
             "local_start": local_datetime_text(starts_at),
         },
     )
+    record("community_home_changed", f"visit:{visit.id}", {"community_id": community_id})
     return visit
 
 
