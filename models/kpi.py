@@ -158,38 +158,43 @@ def shift_month(month: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def settle_context(connection, community_id: int, month: str) -> None:
-    """Set a row's context from its neighbours (households, the month before, a year
-    before) and its orders and complaints into the rows that compare with it (the month
-    after, a year after): after a row is written other than by the rollup's upsert."""
-    kpi = CommunityMonthKpi.__table__
-    other = kpi.alias("other")
+def context_values(community_id: int, month: str) -> dict:
+    """A row's context as SQL: the community's households, and orders and complaints of the
+    month before and of a year before (0 without a row)."""
+    kpi = CommunityMonthKpi.__table__.alias("neighbour")
+    community = sa.table("community", sa.column("id"), sa.column("household_count"))
 
     def counter(name: str, at: str):
         return sa.func.coalesce(
-            sa.select(getattr(other.c, name))
-            .where(other.c.community_id == community_id, other.c.month == at)
+            sa.select(kpi.c[name])
+            .where(kpi.c.community_id == community_id, kpi.c.month == at)
             .scalar_subquery(),
             0,
         )
 
     before, year_ago = shift_month(month, -1), shift_month(month, -12)
+    return {
+        "households": sa.func.coalesce(
+            sa.select(community.c.household_count)
+            .where(community.c.id == community_id)
+            .scalar_subquery(),
+            0,
+        ),
+        "orders_before": counter("orders_created", before),
+        "complaints_before": counter("complaints", before),
+        "orders_year_ago": counter("orders_created", year_ago),
+        "complaints_year_ago": counter("complaints", year_ago),
+    }
+
+
+def settle_context(connection, community_id: int, month: str) -> None:
+    """Set a row's context from its neighbours and pass its orders and complaints on to the
+    rows that compare with it: after a row is written other than by the rollup's upsert."""
+    kpi = CommunityMonthKpi.__table__
     connection.execute(
         kpi.update()
         .where(kpi.c.community_id == community_id, kpi.c.month == month)
-        .values(
-            households=sa.func.coalesce(
-                sa.select(sa.column("household_count"))
-                .select_from(sa.table("community", sa.column("id"), sa.column("household_count")))
-                .where(sa.column("id") == community_id)
-                .scalar_subquery(),
-                0,
-            ),
-            orders_before=counter("orders_created", before),
-            complaints_before=counter("complaints", before),
-            orders_year_ago=counter("orders_created", year_ago),
-            complaints_year_ago=counter("complaints", year_ago),
-        )
+        .values(context_values(community_id, month))
     )
     pass_on(connection, community_id, month)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from models import Community, CommunityMonthKpi, CommunityStatus
+from models.kpi import FIGURES, CommunityMonthKpiFill, shift_month
 from service_hub.auth.regions import region_clause
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
@@ -12,14 +13,49 @@ from service_hub.kpis import measures
 from service_hub.kpis.rollup import COUNTERS
 from service_hub.plumbing.errors import NotFound
 from service_hub.plumbing.extensions import db
+from service_hub.plumbing.sql import dialect_insert
 
 Now = sa.orm.aliased(CommunityMonthKpi, name="kpi_now")
 Before = sa.orm.aliased(CommunityMonthKpi, name="kpi_before")
 YearAgo = sa.orm.aliased(CommunityMonthKpi, name="kpi_year_ago")
-_HOUSEHOLDS = sa.func.nullif(Community.household_count, 0)
-# Counters a row reads (every counter the rollup keeps); a month without a rollup row has
-# them all at zero.
+# Counters a row reads (every counter the rollup keeps); a quiet month has them all at zero.
 ROW_COUNTERS = COUNTERS
+
+# Sort keys → the column of this month's row that holds the figure (models/kpi.py keeps
+# each figure, unrounded, with a (month, figure, community_id) index). NULL means "not
+# defined" (no households on record, no ratings, nothing to compare with) and sorts last in
+# both directions; a quiet month has a row of zeros (fill_month), so it sorts among the
+# lowest. community_id is the row's own key.
+SORTABLE = {
+    "orders": Now.orders_created,
+    "completed": Now.orders_completed,
+    "cancelled": Now.orders_cancelled,
+    "complaints": Now.complaints,
+    "orders_per_1000": Now.orders_per_1000,
+    "complaints_per_1000": Now.complaints_per_1000,
+    "orders_mom": Now.orders_mom,
+    "orders_yoy": Now.orders_yoy,
+    "complaints_mom": Now.complaints_mom,
+    "complaints_yoy": Now.complaints_yoy,
+    "orders_per_1000_mom": Now.orders_per_1000_mom,
+    "complaints_per_1000_mom": Now.complaints_per_1000_mom,
+    "average_rating": Now.average_rating,
+    "accept_minutes": Now.accept_minutes,
+    "on_time_rate": Now.on_time_rate,
+    "active_residents": Now.active_residents,
+    "sla_breaches": Now.sla_breaches,
+    "urges": Now.urges,
+    "repeat_visits": Now.repeat_visits,
+    "disputes": Now.disputes,
+    "first_time_fix_rate": Now.first_time_fix_rate,
+    "satisfaction_index": Now.satisfaction_index,
+    "household_count": Now.households,
+    "community_id": Now.community_id,
+}
+# Keys whose value may be undefined (NULL): the derived figures.
+UNDEFINABLE = frozenset(k for k, column in SORTABLE.items() if column.key in FIGURES)
+# Comparisons with earlier months: not made while the month is still running.
+CHANGES = frozenset(k for k in SORTABLE if k.endswith(("_mom", "_yoy")))
 
 
 def _zero(column):
@@ -27,80 +63,13 @@ def _zero(column):
 
 
 def _now(column: str):
-    """This month's counter, 0 when the community had no rollup row: a quiet month is a
-    real zero (it sorts among the lowest), not an unknown."""
+    """This month's counter (0 if, exceptionally, the row is missing)."""
     return _zero(getattr(Now, column))
 
 
-def _rate(column: str):
-    return _now(column) * 1000.0 / _HOUSEHOLDS
-
-
-def _change_expr(now, then):
-    return (now - then) * 1.0 / sa.func.nullif(then, 0)
-
-
-def _satisfaction():
-    """measures.satisfaction_index in SQL (NULL without ratings), so the list sorts by it."""
-    prior, weight = measures.SATISFACTION_PRIOR
-    rating = (prior * weight + Now.rating_sum) * 1.0 / (weight + Now.rating_count)
-    completed = sa.case((Now.orders_completed > 1, Now.orders_completed), else_=1)
-    complaint_ratio = 5.0 * Now.complaints / completed
-    complaint_part = 1 - sa.case((complaint_ratio > 1, 1.0), else_=complaint_ratio)
-    punctuality = sa.case(
-        (Now.arrivals_with_window > 0, Now.arrivals_on_time * 1.0 / Now.arrivals_with_window),
-        else_=1.0,
-    )
-    score = 100 * (0.5 * (rating - 1) / 4 + 0.3 * complaint_part + 0.2 * punctuality)
-    return sa.case((Now.rating_count > 0, score), else_=None)
-
-
-def _first_time_fix():
-    rate = 1 - Now.repeat_visits * 1.0 / Now.orders_completed
-    return sa.case((Now.orders_completed > 0, sa.case((rate < 0, 0.0), else_=rate)), else_=None)
-
-
-# Sort keys → SQL. NULL means "not defined" (no households on record, no ratings, nothing to
-# compare with) and sorts last in both directions; a quiet month counts as zeros.
-SORTABLE = {
-    "orders": _now("orders_created"),
-    "completed": _now("orders_completed"),
-    "cancelled": _now("orders_cancelled"),
-    "complaints": _now("complaints"),
-    "orders_per_1000": _rate("orders_created"),
-    "complaints_per_1000": _rate("complaints"),
-    "orders_mom": _change_expr(_now("orders_created"), Before.orders_created),
-    "orders_yoy": _change_expr(_now("orders_created"), YearAgo.orders_created),
-    "complaints_mom": _change_expr(_now("complaints"), Before.complaints),
-    "complaints_yoy": _change_expr(_now("complaints"), YearAgo.complaints),
-    "orders_per_1000_mom": _change_expr(
-        _rate("orders_created"), Before.orders_created * 1000.0 / _HOUSEHOLDS
-    ),
-    "complaints_per_1000_mom": _change_expr(
-        _rate("complaints"), Before.complaints * 1000.0 / _HOUSEHOLDS
-    ),
-    "average_rating": Now.rating_sum * 1.0 / sa.func.nullif(Now.rating_count, 0),
-    "accept_minutes": Now.accept_seconds / 60.0 / sa.func.nullif(Now.accepted, 0),
-    "on_time_rate": Now.arrivals_on_time * 1.0 / sa.func.nullif(Now.arrivals_with_window, 0),
-    "active_residents": _now("active_residents"),
-    "sla_breaches": _now("sla_breaches"),
-    "urges": _now("urges"),
-    "repeat_visits": _now("repeat_visits"),
-    "disputes": _now("disputes"),
-    "first_time_fix_rate": _first_time_fix(),
-    "satisfaction_index": _satisfaction(),
-    "household_count": Community.household_count,
-    "community_id": Community.id,
-}
-# Comparisons with earlier months: not made while the month is still running.
-CHANGES = frozenset(k for k in SORTABLE if k.endswith(("_mom", "_yoy")))
-
-
-def shift_month(month: str, months: int) -> str:
-    """ "2026-03" shifted by -1 → "2026-02"."""
-    year, number = map(int, month.split("-"))
-    index = year * 12 + number - 1 + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+def _counted(kpi) -> sa.ColumnElement[bool]:
+    """The month has anything counted: a quiet row of zeros is the same as no row."""
+    return sa.or_(*(getattr(kpi, name) != 0 for name in ROW_COUNTERS))
 
 
 def warning_conditions() -> dict[str, sa.ColumnElement[bool]]:
@@ -114,6 +83,7 @@ def warning_conditions() -> dict[str, sa.ColumnElement[bool]]:
         ),
         "rising_complaints": sa.and_(
             Before.id.is_not(None),
+            _counted(Before),
             complaints > Before.complaints,
             complaints >= measures.MIN_RISING_COMPLAINTS,
         ),
@@ -127,10 +97,103 @@ def warning_conditions() -> dict[str, sa.ColumnElement[bool]]:
     }
 
 
+def fill_month(month: str) -> None:
+    """Give every community a row in `month` (zeros, with its context) unless it has one, so
+    quiet communities sort by their zeros from the same indexes as the others.
+
+    Set-based and once per month: `community_month_kpi_fill` records the highest community
+    id done, so a later read adds only communities created since. Commits (a row of zeros
+    changes no figure anybody reads); concurrent fills skip each other's rows.
+    """
+    top = db.session.scalar(sa.select(sa.func.max(Community.id)))
+    if top is None:
+        return
+    done = db.session.scalar(
+        sa.select(CommunityMonthKpiFill.up_to_community_id).where(
+            CommunityMonthKpiFill.month == month
+        )
+    )
+    if done is not None and done >= top:
+        return
+    before = sa.orm.aliased(CommunityMonthKpi, name="fill_before")
+    year_ago = sa.orm.aliased(CommunityMonthKpi, name="fill_year_ago")
+    zero_columns = list(ROW_COUNTERS)
+    source = (
+        sa.select(
+            Community.id,
+            sa.literal(month),
+            *(sa.literal(0) for _ in zero_columns),
+            Community.household_count,
+            _zero(before.orders_created),
+            _zero(before.complaints),
+            _zero(year_ago.orders_created),
+            _zero(year_ago.complaints),
+        )
+        .select_from(Community)
+        .outerjoin(
+            before,
+            sa.and_(before.community_id == Community.id, before.month == shift_month(month, -1)),
+        )
+        .outerjoin(
+            year_ago,
+            sa.and_(
+                year_ago.community_id == Community.id, year_ago.month == shift_month(month, -12)
+            ),
+        )
+        .where(Community.id > (done or 0), Community.id <= top)
+        .order_by(Community.id)
+    )
+    columns = [
+        "community_id",
+        "month",
+        *zero_columns,
+        "households",
+        "orders_before",
+        "complaints_before",
+        "orders_year_ago",
+        "complaints_year_ago",
+    ]
+    insert = dialect_insert()
+    db.session.execute(
+        insert(CommunityMonthKpi)
+        .from_select(columns, source)
+        .on_conflict_do_nothing(index_elements=["community_id", "month"])
+    )
+    marker = insert(CommunityMonthKpiFill).values(month=month, up_to_community_id=top)
+    db.session.execute(
+        marker.on_conflict_do_update(
+            index_elements=["month"],
+            set_={
+                "up_to_community_id": sa.case(
+                    (
+                        CommunityMonthKpiFill.up_to_community_id > top,
+                        CommunityMonthKpiFill.up_to_community_id,
+                    ),
+                    else_=top,
+                )
+            },
+        )
+    )
+    db.session.commit()
+
+
+def _filters(principal: Principal, region: str | None, tier: str | None) -> list:
+    conditions = [Community.status == CommunityStatus.ACTIVE, region_clause(principal)]
+    if region:
+        conditions.append(
+            sa.or_(
+                Community.province == region, Community.city == region, Community.district == region
+            )
+        )
+    if tier:
+        conditions.append(Community.tier == tier)
+    return conditions
+
+
 def _months_query(principal: Principal, month: str, region: str | None, tier: str | None):
-    # Every active community appears, also one with no activity that month: quiet
-    # communities belong at the bottom of the table, not outside it.
-    stmt = (
+    # Every active community appears, also one with no activity that month (its row of
+    # zeros, fill_month): quiet communities belong at the bottom of the table, not outside it.
+    return (
         sa.select(Now, Community, Before, YearAgo)
         .select_from(Community)
         .outerjoin(Now, sa.and_(Now.community_id == Community.id, Now.month == month))
@@ -142,17 +205,14 @@ def _months_query(principal: Principal, month: str, region: str | None, tier: st
             YearAgo,
             sa.and_(YearAgo.community_id == Community.id, YearAgo.month == shift_month(month, -12)),
         )
-        .where(Community.status == CommunityStatus.ACTIVE, region_clause(principal))
+        .where(*_filters(principal, region, tier))
     )
-    if region:
-        stmt = stmt.where(
-            sa.or_(
-                Community.province == region, Community.city == region, Community.district == region
-            )
-        )
-    if tier:
-        stmt = stmt.where(Community.tier == tier)
-    return stmt
+
+
+def _key(sort: str, partial: bool):
+    """The sort column, or None when every row's value is NULL (a comparison in a month
+    still running): then the order is the community id's."""
+    return None if partial and sort in CHANGES else SORTABLE[sort]
 
 
 def table_query(
@@ -164,13 +224,113 @@ def table_query(
     tier: str | None = None,
     partial: bool = False,
 ) -> sa.Select:
-    """One row per community for the month, with the month before and a year before, sorted
-    by any KPI; undefined values last whichever the direction."""
+    """Every row for the month, with the month before and a year before, sorted by any KPI;
+    undefined values last whichever the direction (the CSV export; pages use table_page).
+    Call fill_month(month) first."""
     stmt = _months_query(principal, month, region, tier)
-    key = sa.null() if partial and sort in CHANGES else SORTABLE[sort]
+    key = _key(sort, partial)
+    if key is None:
+        return stmt.order_by(Community.id)
     return stmt.order_by(
         key.desc().nulls_last() if descending else key.asc().nulls_last(), Community.id
     )
+
+
+def _page_ids(
+    month: str,
+    sort: str,
+    descending: bool,
+    filters: list,
+    offset: int,
+    limit: int,
+) -> list[int]:
+    """The community ids of one page, read from the month's own rows: each figure's index
+    gives its top rows (defined values in order, then undefined ones by id), so only
+    offset + limit rows of each kind are read, not every community's three months."""
+    base = (
+        sa.select(Now.community_id)
+        .join(Community, Community.id == Now.community_id)
+        .where(Now.month == month, *filters)
+    )
+    if sort == "community_id":
+        stmt = base.order_by(Now.community_id.desc() if descending else Now.community_id)
+        return list(db.session.scalars(stmt.offset(offset).limit(limit)))
+    key = SORTABLE[sort]
+    if sort not in UNDEFINABLE:  # counters: never NULL, one index scan
+        order = key.desc() if descending else key.asc()
+        stmt = base.order_by(order, Now.community_id)
+        return list(db.session.scalars(stmt.offset(offset).limit(limit)))
+    wanted = offset + limit
+    known = (
+        base.add_columns(key.label("figure"), sa.literal(0).label("unknown"))
+        .where(key.is_not(None))
+        .order_by(key.desc() if descending else key.asc(), Now.community_id)
+        .limit(wanted)
+        .subquery()
+    )
+    unknown = (
+        base.add_columns(
+            sa.cast(sa.null(), sa.Float).label("figure"), sa.literal(1).label("unknown")
+        )
+        .where(key.is_(None))
+        .order_by(Now.community_id)
+        .limit(wanted)
+        .subquery()
+    )
+    both = sa.union_all(sa.select(known), sa.select(unknown)).subquery()
+    stmt = (
+        sa.select(both.c.community_id)
+        .order_by(
+            both.c.unknown,
+            both.c.figure.desc() if descending else both.c.figure.asc(),
+            both.c.community_id,
+        )
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def table_page(
+    principal: Principal,
+    month: str,
+    sort: str,
+    descending: bool,
+    region: str | None,
+    tier: str | None,
+    partial: bool,
+    page: int,
+    page_size: int,
+) -> dict:
+    """One page of the table (the same order as table_query) and the number of rows."""
+    fill_month(month)
+    filters = _filters(principal, region, tier)
+    total = db.session.scalar(sa.select(sa.func.count(Community.id)).where(*filters))
+    if _key(sort, partial) is None:  # every value NULL: the order is the ids'
+        sort, descending = "community_id", False
+    wanted = _page_ids(month, sort, descending, filters, (page - 1) * page_size, page_size)
+    found = db.session.execute(
+        sa.select(Now, Community, Before, YearAgo)
+        .select_from(Now)
+        .join(Community, Community.id == Now.community_id)
+        .outerjoin(
+            Before,
+            sa.and_(
+                Before.community_id == Now.community_id, Before.month == shift_month(month, -1)
+            ),
+        )
+        .outerjoin(
+            YearAgo,
+            sa.and_(
+                YearAgo.community_id == Now.community_id, YearAgo.month == shift_month(month, -12)
+            ),
+        )
+        .where(Now.month == month, Now.community_id.in_(wanted))
+    ).all()
+    by_id = {row[1].id: row for row in found}
+    convert = row_for(month, partial)
+    items = [convert(*by_id[community_id]) for community_id in wanted]
+    return {"items": items, "page": page, "page_size": page_size, "total": total}
 
 
 def warnings_query(
@@ -187,9 +347,11 @@ def warnings_query(
 
 
 def _counts(kpi: CommunityMonthKpi | None) -> dict[str, int] | None:
+    """A month's counters, or None for no month: no row, or a quiet row of zeros."""
     if kpi is None:
         return None
-    return {name: getattr(kpi, name) or 0 for name in ROW_COUNTERS}
+    counts = {name: getattr(kpi, name) or 0 for name in ROW_COUNTERS}
+    return counts if any(counts.values()) else None
 
 
 def _figures(counts: dict[str, int] | None, households: int) -> dict | None:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from models import (
+    Community,
     CommunityMonthKpi,
     CommunityMonthResident,
     EngineerMonthKpi,
@@ -22,8 +23,9 @@ from models import (
     ServiceOrder,
     SlaBreach,
 )
+from models.kpi import CommunityMonthKpiFill, context_values, pass_on, shift_month
 from service_hub.plumbing.extensions import db
-from service_hub.plumbing.sql import insert_ignoring_duplicates, upsert_increment
+from service_hub.plumbing.sql import dialect_insert, insert_ignoring_duplicates, upsert_increment
 from service_hub.plumbing.timefmt import month_of
 
 # order event action → counter it increments
@@ -57,6 +59,8 @@ COUNTERS = (
     "repeat_visits",
     "disputes",
 )
+# Counters that later months compare with (环比, 同比): kept in their rows' context too.
+PASSED_ON = frozenset({"orders_created", "complaints"})
 # Per engineer: order event action → counter, for the engineer the order had at the event
 # (an urge before anyone accepted the order is nobody's). First-time fix rate =
 # 1 - repeat_visits / orders_completed. SLA breaches come from sla_breach rows.
@@ -107,13 +111,31 @@ def _bump_engineer(engineer_id: int, moment: datetime, increments: dict[str, int
 
 
 def _bump(community_id: int, moment: datetime, increments: dict[str, int]) -> None:
-    key = {"community_id": community_id, "month": month_of(moment)}
-    upsert_increment(
-        CommunityMonthKpi,
-        key,
-        {**dict.fromkeys(COUNTERS, 0), **increments},
-        ["community_id", "month"],
+    _bump_month(community_id, month_of(moment), increments)
+
+
+def _bump_month(community_id: int, month: str, increments: dict[str, int]) -> None:
+    """Add to a community's month in one atomic upsert; a new row gets its context (the
+    households, the month before, a year before) as it is inserted, and a change of orders
+    or complaints is passed on to the month after and the year after (their 环比/同比)."""
+    table = CommunityMonthKpi.__table__
+    stmt = dialect_insert()(CommunityMonthKpi).values(
+        {
+            "community_id": community_id,
+            "month": month,
+            **dict.fromkeys(COUNTERS, 0),
+            **increments,
+            **context_values(community_id, month),
+        }
     )
+    db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["community_id", "month"],
+            set_={name: table.c[name] + n for name, n in increments.items()},
+        )
+    )
+    if increments.keys() & PASSED_ON:
+        pass_on(db.session, community_id, month)
 
 
 def count_event(event: OrderEvent, order: ServiceOrder) -> None:
@@ -151,12 +173,7 @@ def count_breaches(breaches: list) -> None:
         if breach.engineer_id is not None:
             engineers[(breach.engineer_id, month_of(breach.breached_at))] += 1
     for (community_id, month), n in sorted(communities.items()):
-        upsert_increment(
-            CommunityMonthKpi,
-            {"community_id": community_id, "month": month},
-            {**dict.fromkeys(COUNTERS, 0), "sla_breaches": n},
-            ["community_id", "month"],
-        )
+        _bump_month(community_id, month, {"sla_breaches": n})
     for (engineer_id, month), n in sorted(engineers.items()):
         upsert_increment(
             EngineerMonthKpi,
@@ -249,9 +266,27 @@ def rebuild(progress=None) -> int:
         if engineer_id is not None:
             by_engineer[(engineer_id, month_of(breached_at))]["sla_breaches"] += 1
     db.session.execute(sa.delete(CommunityMonthKpi))
+    db.session.execute(sa.delete(CommunityMonthKpiFill))  # quiet rows come back when read
     db.session.execute(sa.delete(CommunityMonthResident))
     db.session.execute(sa.delete(EngineerMonthKpi))
-    rows = [{"community_id": c, "month": m, **counts} for (c, m), counts in totals.items()]
+    households = dict(db.session.execute(sa.select(Community.id, Community.household_count)).all())
+    zero = dict.fromkeys(COUNTERS, 0)
+
+    def context(community_id: int, month: str) -> dict[str, int]:
+        before = totals.get((community_id, shift_month(month, -1)), zero)
+        year_ago = totals.get((community_id, shift_month(month, -12)), zero)
+        return {
+            "households": households.get(community_id) or 0,
+            "orders_before": before["orders_created"],
+            "complaints_before": before["complaints"],
+            "orders_year_ago": year_ago["orders_created"],
+            "complaints_year_ago": year_ago["complaints"],
+        }
+
+    rows = [
+        {"community_id": c, "month": m, **counts, **context(c, m)}
+        for (c, m), counts in list(totals.items())
+    ]
     for start in range(0, len(rows), 1000):
         db.session.execute(sa.insert(CommunityMonthKpi), rows[start : start + 1000])
     engineer_rows = [{"engineer_id": e, "month": m, **n} for (e, m), n in by_engineer.items()]

@@ -70,19 +70,14 @@ class KpiTable(MethodView):
         with) sort last in both directions; a quiet month counts as zeros. A month still
         running has `partial_month`, no 环比/同比 and no health warnings."""
         month, partial = _month_and_partial(args["month"])
-        stmt = queries.table_query(
-            current_principal(),
-            month,
-            args["sort"],
-            args["order"] == "desc",
-            args["region"],
-            args["tier"],
-            partial,
-        )
-        convert = queries.row_for(month, partial)
+        sort = (current_principal(), month, args["sort"], args["order"] == "desc")
         if args["format"] == "csv":
-            return _csv(stmt, convert)
-        return paginate(stmt, args["page"], args["page_size"], row_to_item=convert)
+            queries.fill_month(month)
+            stmt = queries.table_query(*sort, args["region"], args["tier"], partial)
+            return _csv(stmt, queries.row_for(month, partial))
+        return queries.table_page(
+            *sort, args["region"], args["tier"], partial, args["page"], args["page_size"]
+        )
 
 
 @blp.route("/kpis/warnings")
