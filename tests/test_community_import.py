@@ -4,6 +4,8 @@ checks, the request row limit, and the `flask import-communities` command."""
 from __future__ import annotations
 
 import io
+import random
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -234,7 +236,7 @@ def test_a_row_the_database_refuses_is_reported_and_its_batch_is_written(app, mo
     real = importer._upsert_rows
 
     def refusing(rows, now):
-        if any(r["external_code"] == "BOOM" for r in rows):
+        if any(r[importer.DATA_COLUMNS.index("external_code")] == "BOOM" for r in rows):
             raise DataError("INSERT …", {}, Exception("value refused"))
         return real(rows, now)
 
@@ -244,6 +246,126 @@ def test_a_row_the_database_refuses_is_reported_and_its_batch_is_written(app, mo
         report = importer.import_communities(io.BytesIO(content))
     assert (report.inserted, report.rejected[0]["line"]) == (2, 3)
     assert "the database refused the row" in report.rejected[0]["reason"]
+
+
+def test_a_household_count_beyond_the_column_is_refused_by_the_database_on_postgresql(app):
+    if app.config["BACKEND"] == "embedded":
+        pytest.skip("SQLite integers have 64 bits: the row is stored")
+    big = row("HUGE", household_count="9" * 30)  # beyond bigint too
+    content = csv_bytes(row("OK1"), row("BIG", household_count="3000000000"), big, row("OK2"))
+    with app.app_context():
+        report = importer.import_communities(io.BytesIO(content))
+    assert (report.inserted, [r["line"] for r in report.rejected]) == (2, [3, 4])
+    assert all("integer out of range" in r["reason"] for r in report.rejected)
+    assert stored(app, "OK2") is not None and stored(app, "BIG") is None
+
+
+def test_text_and_coordinates_are_stored_exactly(app):
+    address = '"路\t1号\\2栋 ""东门"" 😀"'  # a tab, a backslash, quotes and an emoji
+    content = csv_bytes(row("X1", address=address, lat="31.123456789012345", lng="-0.0"))
+    with app.app_context():
+        importer.import_communities(io.BytesIO(content))
+    community = stored(app, "X1")
+    assert community.address == '路\t1号\\2栋 "东门" 😀'
+    assert (community.lat, community.lng) == (31.123456789012345, -0.0)
+
+
+def test_the_rejected_rows_are_listed_in_line_order_whatever_the_batch_size(app):
+    f.community(app, external_code="BJ9", province="北京市", city="北京市")
+    beijing = row("BJ8", province="北京市", city="北京市")
+    content = csv_bytes(row("S1"), row("BJ9"), row("S2", tier="X"), beijing, row("S1"), row("S3"))
+    reports = []
+    for batch_size in (None, 1, 4):
+        with app.app_context():
+            report = importer.import_communities(
+                io.BytesIO(content), region="上海市", batch_size=batch_size
+            )
+        reports.append([(r["line"], r["external_code"], r["reason"]) for r in report.rejected])
+    assert [line for line, _, _ in reports[0]] == [3, 4, 5, 6]
+    assert reports[1] == reports[0] and reports[2] == reports[0]
+
+
+def test_the_capped_list_keeps_the_first_rejected_lines(app, monkeypatch):
+    monkeypatch.setattr(importer, "REJECTED_LIST_CAP", 2)
+    f.community(app, external_code="BJ7", province="北京市", city="北京市")
+    bad = [row(f"B{n}", tier="X") for n in range(3)]
+    content = csv_bytes(row("BJ7"), *bad)  # BJ7 (line 2) is refused only when its batch is written
+    with app.app_context():
+        report = importer.import_communities(io.BytesIO(content), region="上海市")
+    assert [r["line"] for r in report.rejected] == [2, 3]
+    assert report.rejected_total == 4
+
+
+def _generated_records(rng: random.Random, order: list[str], count: int) -> list[list[str]]:
+    """Records (columns in `order`) near the rules' edges: whitespace, case, empty and long
+    text, odd numbers, NUL characters, a wrong number of fields."""
+    choices = {
+        "external_code": ["C1", " C2 ", "", "  ", "x" * 64, "x" * 65, "a\x00b", "编码"],
+        "name": ["小区", "", "n" * 100, "n" * 101, " 名 "],
+        "province": ["上海市", "", "省" * 32, "省" * 33],
+        "city": ["上海市", "", " 市 "],
+        "district": ["徐汇区", "", "区" * 33],
+        "address": ["", "路1号", "a" * 200, "a" * 201, "a\tb", "x\x00"],
+        "lat": ["31.19", " 31.19 ", "90", "-90", "90.0000001", "nan", "inf", "-inf", "1e1",
+                "1_0", "", "north", "٣١", "0x1p4", "-0", "3\x00"],
+        "lng": ["121.44", "180", "-180", "180.5", "NaN", "1e400", "  -12.5", "+3", "½"],
+        "household_count": ["800", "0", " 7 ", "-3", "1.5", "", "²", "٣", "0012", "9" * 25,
+                            "1\x00"],
+        "tier": ["a", "B", " c ", "d", "E", "", "ａ", "b\x00"],
+        "status": ["active", "INACTIVE", " Active ", "closed", ""],
+    }  # fmt: skip
+    records = []
+    for _ in range(count):
+        fields = [rng.choice(choices[c]) if rng.random() < 0.3 else choices[c][0] for c in order]
+        if rng.random() < 0.03:
+            fields = fields[: rng.randrange(len(fields))] or [*fields, "extra"]
+        records.append(fields)
+    return records
+
+
+def test_the_fast_check_refuses_and_returns_exactly_what_parse_row_does():
+    rng = random.Random(16)
+    order = rng.sample(importer.COLUMNS, len(importer.COLUMNS))  # a header in any order
+    positions = {name: order.index(name) for name in importer.COLUMNS}
+    check = importer.row_checker(positions)
+    outcomes = []
+    for fields in _generated_records(rng, order, 20_000):
+        try:
+            expected = repr(importer._as_row(importer.parse_row(fields, positions)))
+        except importer._RowError:
+            expected = "refused"
+        got = check(fields)
+        assert (repr(got) if got is not None else "refused") == expected, fields
+        outcomes.append(expected == "refused")
+    assert 1000 < sum(outcomes) < len(outcomes) - 1000  # both kinds, many of each
+
+
+def _reader_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "community-import-reader"]
+
+
+def test_a_failing_write_stops_the_reading_thread(app, monkeypatch):
+    def failing(rows, now):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(importer, "_upsert_rows", failing)
+    content = csv_bytes(*(row(f"W{n}") for n in range(50)))
+    with app.app_context(), pytest.raises(RuntimeError, match="database gone"):
+        importer.import_communities(io.BytesIO(content), batch_size=1)
+    assert _reader_threads() == []
+
+
+def test_an_error_reading_the_file_is_raised_to_the_caller(app):
+    class BrokenStream:
+        def __iter__(self):
+            yield (HEADER + "\n").encode()
+            yield (row("E1") + "\n").encode()
+            raise OSError("the upload was cut off")
+
+    with app.app_context(), pytest.raises(OSError, match="cut off"):
+        importer.import_communities(BrokenStream())
+    assert _reader_threads() == []
+    assert stored(app, "E1") is None
 
 
 def test_the_cli_imports_a_file_with_progress_on_stderr(app, tmp_path):
