@@ -297,3 +297,40 @@ def rebuild(progress=None) -> int:
         db.session.execute(sa.insert(CommunityMonthResident), members[start : start + 5000])
     db.session.commit()
     return len(rows)
+
+
+def refresh_context(months: list[str] | None = None) -> None:
+    """Set every row's context (households, the month before, a year before) from the
+    communities and the other rows, set-based, month by month (all months by default):
+    for rows loaded in bulk rather than through the rollup. The caller commits."""
+    kpi = CommunityMonthKpi.__table__
+    other = kpi.alias("other")
+    if months is None:
+        months = list(db.session.scalars(sa.select(kpi.c.month).distinct()))
+
+    def counter(name: str, at: str):
+        return sa.func.coalesce(
+            sa.select(other.c[name])
+            .where(other.c.community_id == kpi.c.community_id, other.c.month == at)
+            .scalar_subquery(),
+            0,
+        )
+
+    households = (
+        sa.select(Community.household_count)
+        .where(Community.id == kpi.c.community_id)
+        .scalar_subquery()
+    )
+    for month in months:
+        before, year_ago = shift_month(month, -1), shift_month(month, -12)
+        db.session.execute(
+            kpi.update()
+            .where(kpi.c.month == month)
+            .values(
+                households=sa.func.coalesce(households, 0),
+                orders_before=counter("orders_created", before),
+                complaints_before=counter("complaints", before),
+                orders_year_ago=counter("orders_created", year_ago),
+                complaints_year_ago=counter("complaints", year_ago),
+            )
+        )
