@@ -5,8 +5,8 @@ sorts by (docs/kpis.md, "Sorting at scale"): the community's household count and
 previous month's and the year-before's orders and complaints (kept by the rollup, by the
 rebuild, by a trigger on community.household_count and, for rows written through the ORM,
 by the hooks below), and generated columns with every derived figure, each indexed with
-(month, figure, community_id) and (month, figure, community_id DESC). The table page then
-reads the top of one index instead of joining every community with three months.
+(month, figure, community_id). The table page then reads the top of one index instead of
+joining every community with three months.
 """
 
 from __future__ import annotations
@@ -69,8 +69,7 @@ SORTED_COUNTERS = (
     "repeat_visits",
     "disputes",
 )
-# Every column with (month, column, community_id) and (month, column, community_id DESC)
-# indexes.
+# Every column with a (month, column, community_id) index.
 INDEXED = (*SORTED_COUNTERS, *FIGURES, "households")
 
 
@@ -134,23 +133,10 @@ class CommunityMonthKpi(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("community_id", "month"),
         sa.Index("ix_community_month_kpi_month_community", "month", "community_id"),
-        # Two per sort key, because ties go by community id ascending in both directions:
-        # read forwards, (month, figure, community_id) gives the ascending order; read
-        # backwards, (month, figure, community_id DESC) (below) gives the descending one.
         *(
             sa.Index(f"ix_community_month_kpi_{name}", "month", name, "community_id")
             for name in INDEXED
         ),
-    )
-
-
-_table = CommunityMonthKpi.__table__
-for _name in INDEXED:
-    sa.Index(
-        f"ix_community_month_kpi_{_name}_desc",
-        _table.c.month,
-        _table.c[_name],
-        _table.c.community_id.desc(),
     )
 
 

@@ -129,12 +129,29 @@ def reset_backend(application) -> None:
     with application.app_context():
         tables = db.metadata.sorted_tables
         if db.engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            _empty_postgres(tables)
         else:
             for table in reversed(tables):
                 db.session.execute(table.delete())
         db.session.commit()
+
+
+def _empty_postgres(tables) -> None:
+    """Every table emptied and every used id sequence restarted, as TRUNCATE … RESTART
+    IDENTITY would, in two round trips. TRUNCATE makes new files for all ~45 tables: 0.1 s a
+    test on a quiet machine and over a second on a busy one, where DELETE of the few rows a
+    test leaves costs milliseconds."""
+    deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(tables))
+    db.session.execute(sa.text(deletes))
+    used = db.session.scalars(
+        sa.text(
+            "SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences "
+            "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+        )
+    ).all()
+    if used:
+        restarts = ", ".join(f"setval('{name}', 1, false)" for name in used)
+        db.session.execute(sa.text(f"SELECT {restarts}"))
 
 
 @pytest.fixture
