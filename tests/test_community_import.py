@@ -296,6 +296,15 @@ def test_the_capped_list_keeps_the_first_rejected_lines(app, monkeypatch):
     assert report.rejected_total == 4
 
 
+def test_the_capped_list_keeps_the_smallest_lines_whatever_order_they_come_in(monkeypatch):
+    monkeypatch.setattr(importer, "REJECTED_LIST_CAP", 3)
+    report = importer.ImportReport()
+    for line in (10, 5, 20, 7, 30, 1):
+        report.reject(line, f"R{line}", "bad", "坏")
+    report.finish()
+    assert ([r["line"] for r in report.rejected], report.rejected_total) == ([1, 5, 7], 6)
+
+
 def _generated_records(rng: random.Random, order: list[str], count: int) -> list[list[str]]:
     """Records (columns in `order`) near the rules' edges: whitespace, case, empty and long
     text, odd numbers, NUL characters, a wrong number of fields."""

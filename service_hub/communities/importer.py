@@ -51,9 +51,11 @@ COLUMNS = (
 TIERS = ("A", "B", "C", "D")
 STATUSES = tuple(s.value for s in CommunityStatus)
 # Rows per transaction. PostgreSQL: a batch is one COPY and one INSERT … SELECT, so bigger is
-# cheaper; 50,000 rows hold their row locks for well under a second. SQLite: 14 parameters a
-# row in one multi-row statement must stay under its limit of 32,766.
-BATCH_SIZE = 50_000
+# cheaper up to a few thousand rows; 20,000 keep the reader's batches in memory (three at
+# most: one written, one waiting, one being read) to some 50 MB and hold their row locks for
+# a fraction of a second. SQLite: 14 parameters a row in one multi-row statement must stay
+# under its limit of 32,766.
+BATCH_SIZE = 20_000
 SQLITE_BATCH_SIZE = 2000
 REJECTED_LIST_CAP = 1000
 _TEXT_LIMITS = {
@@ -108,11 +110,11 @@ class ImportReport:
         """Record a row that was not written."""
         self.rejected_total += 1
         if len(self.rejected) >= REJECTED_LIST_CAP and line > self.rejected[-1]["line"]:
-            return  # the list is full of earlier lines (kept sorted once full, see _trim)
+            return  # the list is full of earlier lines (sorted once full: see below)
         self.rejected.append(
             {"line": line, "external_code": external_code, "reason": reason, "reason_zh": reason_zh}
         )
-        if len(self.rejected) > REJECTED_LIST_CAP:
+        if len(self.rejected) >= REJECTED_LIST_CAP:
             self._trim()
 
     def _trim(self) -> None:
@@ -199,7 +201,7 @@ def import_communities(
     positions = _header_positions(None if isinstance(header, csv.Error) else header)
     report = ImportReport()
     started = time.perf_counter()
-    # The file is read and checked in a thread, a batch or two ahead of the writes: the
+    # The file is read and checked in a thread, a batch ahead of the writes: the
     # checks (Python) overlap the database's work on the previous batch.
     chunks = _ReadAhead(_checked_chunks(lines, reader, positions, region, batch_size))
     try:
@@ -283,7 +285,7 @@ class _ReadAhead(Iterator):
     _DONE = object()
     _finished = False
 
-    def __init__(self, items: Iterator, depth: int = 2) -> None:
+    def __init__(self, items: Iterator, depth: int = 1) -> None:
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(
