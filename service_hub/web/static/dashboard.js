@@ -98,7 +98,21 @@
     history.replaceState(null, "", `?${p}`);
   }
 
+  /** Calls of one loader where only the latest may draw: a slow answer to an earlier choice
+      (the first page load's, a key chosen a moment ago) must not overwrite a newer one. */
+  function latestOnly() {
+    let last = 0;
+    return () => {
+      const mine = ++last;
+      return () => mine === last;
+    };
+  }
+  const tableCall = latestOnly();
+  const rankingsCall = latestOnly();
+  const warningsCall = latestOnly();
+
   async function loadTable() {
+    const current = tableCall();
     const table = $("#kpi-table");
     table.setAttribute("aria-busy", "true");
     try {
@@ -106,14 +120,16 @@
         query: query({ sort: state.sort, order: state.order, page: state.page,
           page_size: state.page_size }),
       });
+      if (!current()) return;
       renderTable(data.items);
       renderPager(data);
       $("#kpi-total").textContent = `共 ${data.total} 个小区`;
     } catch (e) {
+      if (!current()) return;
       SH.notice(e.message, "error");
       renderTable([], `加载失败：${e.message}`);
     } finally {
-      table.removeAttribute("aria-busy");
+      if (current()) table.removeAttribute("aria-busy");
     }
   }
 
@@ -165,6 +181,7 @@
   // Best and worst by the chosen KPI: its direction says which end is good (the lowest
   // 千户投诉量 is the best). Undefined values come last both ways, so neither list shows them.
   async function loadRankings() {
+    const current = rankingsCall();
     const key = $("#rank-key").value;
     if (!key) return;
     const column = KPI.describe(key);
@@ -177,18 +194,22 @@
       try {
         const data = await api("/kpis/communities",
           { query: query({ sort: key, order, page: 1, page_size: RANK_SIZE }) });
+        if (!current()) return;
         box.replaceChildren(...data.items.map((row) => el("li", {}, communityLink(row),
           el("span", { class: "num" }, KPI.format(column, KPI.value(row, key))))));
         if (!data.items.length) box.replaceChildren(el("li", { class: "muted" }, "暂无数据"));
       } catch (e) {
+        if (!current()) return;
         box.replaceChildren(el("li", { class: "error" }, e.message));
       }
+      box.dataset.key = key;  // what the list shows now (tests and styles can wait for it)
     };
     await Promise.all([fill($("#best"), best), fill($("#worst"), best === "desc" ? "asc" : "desc")]);
   }
 
   // Warnings of every community of the month and filters, page by page (GET /kpis/warnings).
   async function loadWarnings(page = 1) {
+    const current = warningsCall();
     const box = $("#warnings");
     $("#warning-pager").replaceChildren();
     $("#warning-total").textContent = "";
@@ -198,6 +219,7 @@
     }
     try {
       const data = await api("/kpis/warnings", { query: query({ page, page_size: 20 }) });
+      if (!current()) return;
       KPI.renderWarnings(box, data.items.map((row) => el("li", {}, communityLink(row), "：",
         row.health_warnings.map(KPI.warningTag))), "该月没有小区需要预警");
       $("#warning-total").textContent = `共 ${data.total} 个小区`;
@@ -205,6 +227,7 @@
         $("#warning-pager").replaceChildren(...pagerButtons(data, (p) => () => loadWarnings(p)));
       }
     } catch (e) {
+      if (!current()) return;
       box.replaceChildren(el("p", { class: "error" }, e.message));
     }
   }
