@@ -16,7 +16,7 @@ from service_hub.communities.schemas import CommunityHomeSchema
 from service_hub.plumbing import outbox
 from service_hub.plumbing.extensions import db
 from tests import factories as f
-from tests.test_coupons_support import claim, create_campaign
+from tests.test_coupons_support import age_resident, claim, create_campaign
 from tests.test_coupons_support import manager as coupon_manager
 
 
@@ -229,6 +229,31 @@ def test_the_cached_page_is_the_page_built_without_the_cache(app, client, run_jo
             )
         )
     assert cached == built
+
+
+def test_a_residents_coupons_on_the_home_are_what_the_coupons_route_offers_them(
+    app, client, run_jobs
+):
+    community_id = f.community(app)
+    boss = coupon_manager(app)
+    claimed = create_campaign(client, boss, per_resident_limit=1)["id"]
+    create_campaign(client, boss, per_resident_limit=2)
+    create_campaign(client, boss, targeting={"new_residents_days": 30})
+    run_jobs()
+    newcomer = f.resident_auth(app, f.resident(app, communities=(community_id,)))
+    old_id = f.resident(app, communities=(community_id,))
+    age_resident(app, old_id, 90)
+    old = f.resident_auth(app, old_id)
+    for resident in (newcomer, old):
+        assert claim(client, resident, claimed).status_code == 201
+    home_of(client, community_id)  # the shared part cached before what follows
+
+    for resident in (newcomer, old):
+        offered = client.get(f"/api/v1/communities/{community_id}/coupons", headers=resident)
+        expected = [(c["campaign_id"], c["held"]) for c in offered.json["items"]]
+        on_home = home_of(client, community_id, resident)["claimable_coupons"]
+        assert [(c["campaign_id"], c["held"]) for c in on_home] == expected
+    assert len(expected) == 1  # the old resident: neither the claimed nor the newcomers' one
 
 
 def test_another_process_sees_an_invalidation_within_its_local_seconds():

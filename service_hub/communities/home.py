@@ -11,6 +11,7 @@ top of it, for residents only."""
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -29,9 +30,10 @@ from models import (
     Visit,
     VisitStatus,
 )
-from models.base import utcnow
+from models.base import UTCDateTime, utcnow
 from service_hub.auth.tokens import Principal
 from service_hub.communities.service import get_community
+from service_hub.coupons.claim_issue import autocommit
 from service_hub.coupons.service import HOME_LIMIT, claimable
 from service_hub.engineers.service import reputation, sees_standing
 from service_hub.plumbing.extensions import db
@@ -117,30 +119,18 @@ def resident_facts(
     """A resident's own part of a community's page, in one statement: whether they are bound
     to it, how many coupons of each offered campaign they hold, and the offered campaigns
     whose new-residents rule leaves them out."""
-    bound = sa.select(
-        sa.literal(0).label("part"), sa.literal(0).label("key"), sa.func.count()
-    ).where(
-        CommunityBinding.resident_id == resident_id, CommunityBinding.community_id == community_id
-    )
-    parts = [bound]
-    if new_residents_days:
-        parts.append(
-            sa.select(sa.literal(1), Coupon.campaign_id, sa.func.count())
-            .where(
-                Coupon.resident_id == resident_id,
-                Coupon.campaign_id.in_(list(new_residents_days)),
-            )
-            .group_by(Coupon.campaign_id)
-        )
+    rules = tuple(sorted({d for d in new_residents_days.values() if d is not None}))
+    statement = _facts_statement(bool(new_residents_days), rules)
     now = utcnow()
-    for days in sorted({d for d in new_residents_days.values() if d is not None}):
+    parameters = {
+        "resident_id": resident_id,
+        "community_id": community_id,
+        "campaign_ids": list(new_residents_days),
         # targeting.resident_is_new: joined no earlier than `days` ago.
-        parts.append(
-            sa.select(sa.literal(2), sa.literal(days), sa.func.count()).where(
-                Resident.id == resident_id, Resident.created_at >= now - timedelta(days=days)
-            )
-        )
-    rows = db.session.execute(sa.union_all(*parts) if len(parts) > 1 else bound).all()
+        **{f"since_{days}": now - timedelta(days=days) for days in rules},
+    }
+    autocommit()  # a read alone: no BEGIN and ROLLBACK around it on PostgreSQL
+    rows = db.session.connection().execute(statement, parameters).all()
     is_new = {key: count > 0 for part, key, count in rows if part == 2}
     held = {key: count for part, key, count in rows if part == 1}
     left_out = {
@@ -149,6 +139,35 @@ def resident_facts(
         if days is not None and not is_new.get(days, False)
     }
     return any(count for part, _, count in rows if part == 0), held, left_out
+
+
+@functools.cache
+def _facts_statement(with_coupons: bool, new_residents_days: tuple[int, ...]):
+    # Built once per shape (it costs more to build than to run), then only bound.
+    resident_id = sa.bindparam("resident_id")
+    parts = [
+        sa.select(sa.literal(0).label("part"), sa.literal(0).label("key"), sa.func.count()).where(
+            CommunityBinding.resident_id == resident_id,
+            CommunityBinding.community_id == sa.bindparam("community_id"),
+        )
+    ]
+    if with_coupons:
+        parts.append(
+            sa.select(sa.literal(1), Coupon.campaign_id, sa.func.count())
+            .where(
+                Coupon.resident_id == resident_id,
+                Coupon.campaign_id.in_(sa.bindparam("campaign_ids", expanding=True)),
+            )
+            .group_by(Coupon.campaign_id)
+        )
+    for days in new_residents_days:
+        parts.append(
+            sa.select(sa.literal(2), sa.literal(days), sa.func.count()).where(
+                Resident.id == resident_id,
+                Resident.created_at >= sa.bindparam(f"since_{days}", type_=UTCDateTime()),
+            )
+        )
+    return sa.union_all(*parts) if len(parts) > 1 else parts[0]
 
 
 def claimable_for(offers: list[dict], held: dict[int, int], left_out: set[int]) -> list[dict]:
