@@ -13,15 +13,47 @@ from demo.fake_wechat import FakeWeChatServer
 from service_hub import create_app
 from service_hub.plumbing.extensions import db
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist each worker (gw0, gw1, …) has a database and a Redis database of its own:
+# <name>_gw0, <name>_gw1 and Redis databases n, n-1, … (made when missing).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _per_worker(database_url: str, redis_url: str) -> tuple[str, str]:
+    if not WORKER:
+        return database_url, redis_url
+    index = int(WORKER.removeprefix("gw"))
+    redis_base, redis_db = redis_url.rsplit("/", 1)
+    return f"{database_url}_{WORKER}", f"{redis_base}/{int(redis_db) - index}"
+
+
+PG_URL, REDIS_URL = _per_worker(
+    os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+)
 BACKENDS = ("embedded", "postgres-redis")
+
+
+def _ensure_worker_database() -> None:
+    """An xdist worker's own database, created from the server's maintenance database."""
+    base, name = PG_URL.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)
+    engine = sa.create_engine(
+        f"{base}/postgres", isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+    )
+    with engine.connect() as connection:
+        exists = connection.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
 
 
 def _unreachable(url_kind: str) -> str | None:
     """Why a server backend cannot be used here, or None when it can."""
     try:
         if url_kind == "postgres":
+            if WORKER:
+                _ensure_worker_database()
             engine = sa.create_engine(
                 PG_URL.replace("postgresql://", "postgresql+psycopg://"),
                 connect_args={"connect_timeout": 3},
