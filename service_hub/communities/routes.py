@@ -57,7 +57,10 @@ def _shared_page(community_id: int) -> dict:
         "common": _json(common)[1:-1],  # its members, without the braces
         "engineers": _json(CommunityHomeSchema(only=("engineers",)).dump(shared)["engineers"]),
         "engineers_with_standing": _json(with_standing),
-        "offers": [[item, shared["new_residents_days"][item["campaign_id"]]] for item in offers],
+        # Read for residents only; text, like the rest, so a read from Redis parses little.
+        "offers": _json(
+            [[item, shared["new_residents_days"][item["campaign_id"]]] for item in offers]
+        ),
         "offers_text": _json(offers[:HOME_LIMIT]),
     }
 
@@ -68,9 +71,10 @@ def _compose(page: dict, principal, community_id: int) -> str:
     engineers = page["engineers_with_standing" if sees_standing(principal) else "engineers"]
     bound, coupons = False, page["offers_text"]
     if principal is not None and principal.role == "resident":
-        rules = {item["campaign_id"]: days for item, days in page["offers"]}
+        offered = json.loads(page["offers"])
+        rules = {item["campaign_id"]: days for item, days in offered}
         bound, held, left_out = home.resident_facts(principal.id, community_id, rules)
-        offers = [item for item, _ in page["offers"]]
+        offers = [item for item, _ in offered]
         coupons = _json(home.claimable_for(offers, held, left_out))
     return (
         f'{{{page["common"]},"engineers":{engineers},"is_bound":{"true" if bound else "false"},'
