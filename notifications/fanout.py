@@ -20,6 +20,7 @@ from models import Broadcast, CommunityBinding, Delivery, DeliveryStatus, Outbox
 from models.base import utcnow
 from notifications import wechat_channel
 from notifications.inbox import deliver_to_inbox
+from notifications.wechat_decisions import among
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.jobqueue import job_queue
 from service_hub.plumbing.sql import insert_ignoring_duplicates
@@ -99,14 +100,18 @@ def deliver_chunk(
         )
     )
     delivered = deliver_to_inbox(resident_ids, payload["kind"], message.event_key, payload)
-    wechat_channel.plan(resident_ids, payload["kind"], message.event_key, payload, broadcast_id)
-    db.session.commit()
+    new = wechat_channel.plan(
+        resident_ids, payload["kind"], message.event_key, payload, broadcast_id
+    )
     # What this run planned, and what an earlier run of the chunk planned or decided but never
     # put on the wire (it met a database outage or was killed): the whole chunk is decided in
-    # one transaction, and each delivery is claimed once, just before its request.
+    # one transaction (this one), and each delivery is claimed once, just before its request.
+    if len(new) == len(resident_ids):
+        wechat_channel.send(new)
+        return delivered
     untried = db.session.scalars(
         sa.select(Delivery.id).where(
-            Delivery.resident_id.in_(resident_ids),
+            among(Delivery.resident_id, resident_ids),
             Delivery.kind == payload["kind"],
             Delivery.event_key == message.event_key,
             sa.or_(

@@ -18,6 +18,7 @@ local midnight and gives the unsent ones their credits back.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -33,10 +34,12 @@ from notifications.templates import get_kind
 from notifications.wechat_decisions import (
     DAILY_LIMIT_FLAG,
     Message,
+    among,
     decide,
     in_quiet_hours,
     quiet_hours_end,
     ready_messages,
+    set_status,
 )
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.jobqueue import job_queue
@@ -64,6 +67,15 @@ FLUSH_SECONDS = 0.2  # … and at least this often
 _senders = threading.local()  # one sender (and its kept-alive connections) per thread
 
 
+_PLAN_ON_POSTGRESQL = sa.text(
+    "INSERT INTO delivery (resident_id, kind, event_key, payload, broadcast_id, urgency, status,"
+    " attempts, created_at, updated_at)"
+    " SELECT r, :kind, :event_key, CAST(:payload AS json), :broadcast_id, :urgency, :status, 0,"
+    " :now, :now FROM unnest(CAST(:resident_ids AS bigint[])) AS r"
+    " ON CONFLICT (resident_id, kind, event_key) DO NOTHING RETURNING id"
+)
+
+
 def plan(
     resident_ids: list[int],
     kind: str,
@@ -75,7 +87,20 @@ def plan(
     ids (in the caller's transaction)."""
     if not resident_ids:
         return []
-    now = utcnow()
+    now, urgency = utcnow(), get_kind(kind).urgency
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One array parameter: the same prepared statement for a chunk of any size.
+        values = {
+            "kind": kind,
+            "event_key": event_key,
+            "payload": json.dumps(payload),
+            "broadcast_id": broadcast_id,
+            "urgency": urgency,
+            "status": DeliveryStatus.QUEUED.value,
+            "now": now,
+            "resident_ids": list(resident_ids),
+        }
+        return list(db.session.scalars(_PLAN_ON_POSTGRESQL, values))
     rows = [
         {
             "resident_id": rid,
@@ -83,7 +108,7 @@ def plan(
             "event_key": event_key,
             "payload": payload,
             "broadcast_id": broadcast_id,
-            "urgency": get_kind(kind).urgency,
+            "urgency": urgency,
             "status": DeliveryStatus.QUEUED,
             "attempts": 0,
             "created_at": now,
@@ -92,17 +117,17 @@ def plan(
         for rid in resident_ids
     ]
     stmt = (
-        dialect_insert()(Delivery)
-        .values(rows)
+        dialect_insert()(Delivery.__table__)
         .on_conflict_do_nothing(index_elements=["resident_id", "kind", "event_key"])
-        .returning(Delivery.id)
+        .returning(Delivery.__table__.c.id)
     )
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt, rows))
 
 
 def _sender() -> BatchSender:
     app = current_app._get_current_object()
-    key = (id(app), os.getpid())  # never reuse a connection across apps or a fork
+    # Never reuse a connection across apps or a fork; a new concurrency gets a new sender.
+    key = (id(app), os.getpid(), app.config["WECHAT_SEND_CONCURRENCY"])
     cached = getattr(_senders, "by_app", None)
     if cached is None:
         cached = _senders.by_app = {}
@@ -119,13 +144,17 @@ def _sender() -> BatchSender:
 
 
 def send(delivery_ids: list[int]) -> dict[str, int]:
-    """Job: decide and send the deliveries; returns how many ended in each status."""
-    decided = decide(list(delivery_ids))
+    """Job: decide and send the deliveries; returns how many ended in each status. Commits
+    the caller's transaction with the decisions."""
+    decided, messages = decide(list(delivery_ids))
     outcomes = {s: len(ids) for s, ids in decided.items() if s != DeliveryStatus.READY}
     if deferred := decided.get(DeliveryStatus.DEFERRED):
         delay = quiet_hours_end(utcnow()) - utcnow()
         job_queue().enqueue_in("notifications", delay, send, deferred)
-    messages = ready_messages(list(delivery_ids))
+    # Deliveries decided earlier (by a run that died before sending them) are ready already.
+    seen = {i for ids in decided.values() for i in ids}
+    if earlier := [i for i in delivery_ids if i not in seen]:
+        messages += ready_messages(earlier)
     if messages:
         for status, n in _Sending(messages).run().items():
             outcomes[status] = outcomes.get(status, 0) + n
@@ -137,7 +166,8 @@ class _Sending:
 
     def __init__(self, messages: list[Message]) -> None:
         self.messages = {m.delivery_id: m for m in messages}
-        self.rows: list[dict] = []  # delivery outcomes not yet written
+        self.rows: dict[tuple, list[int]] = {}  # (status, errcode) → deliveries not yet written
+        self.pending = 0
         self.refunds: list[int] = []
         self.retries: dict[int, list[int]] = {}  # attempts → deliveries to try again
         self.counts: dict[str, int] = {}
@@ -157,7 +187,7 @@ class _Sending:
             ids = [o.key for o in unclaimed]
             blocked = db.session.scalars(
                 sa.update(Delivery)
-                .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.READY)
+                .where(among(Delivery.id, ids), Delivery.status == DeliveryStatus.READY)
                 .values(status=DeliveryStatus.BLOCKED_DAILY_LIMIT, updated_at=utcnow())
                 .returning(Delivery.id)
             ).all()
@@ -171,13 +201,14 @@ class _Sending:
     def claim(self, keys: list) -> set:
         """Mark these ready deliveries sending (with the outcomes so far) and commit."""
         self._write_outcomes()
+        table = Delivery.__table__
         claimed = db.session.scalars(
-            sa.update(Delivery)
-            .where(Delivery.id.in_(keys), Delivery.status == DeliveryStatus.READY)
+            sa.update(table)
+            .where(among(table.c.id, keys), table.c.status == DeliveryStatus.READY)
             .values(
-                status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1, updated_at=utcnow()
+                status=DeliveryStatus.SENDING, attempts=table.c.attempts + 1, updated_at=utcnow()
             )
-            .returning(Delivery.id)
+            .returning(table.c.id)
         ).all()
         db.session.commit()
         self.flushed_at = time.monotonic()
@@ -198,22 +229,13 @@ class _Sending:
         else:
             refund = error.errcode not in NO_REFUND
             self._outcome(delivery_id, DeliveryStatus.FAILED, error.errcode, refund=refund)
-        if len(self.rows) >= FLUSH_EVERY or time.monotonic() - self.flushed_at > FLUSH_SECONDS:
+        if self.pending >= FLUSH_EVERY or time.monotonic() - self.flushed_at > FLUSH_SECONDS:
             self._flush()
         return not self.daily_limit_hit
 
     def _outcome(self, delivery_id: int, status: str, errcode=None, refund=False) -> None:
-        now = utcnow()
-        sent_at = now if status == DeliveryStatus.SENT else None
-        self.rows.append(
-            {
-                "id": delivery_id,
-                "status": status,
-                "errcode": errcode,
-                "updated_at": now,
-                "sent_at": sent_at,
-            }
-        )
+        self.rows.setdefault((status, errcode), []).append(delivery_id)
+        self.pending += 1
         if refund:
             self.refunds.append(delivery_id)
         self._count(status, 1)
@@ -233,9 +255,10 @@ class _Sending:
                 flag.until = until
             db.session.flush()
             self.flag_pending = False
-        if self.rows:
-            db.session.execute(sa.update(Delivery), self.rows)
-            self.rows = []
+        now = utcnow()
+        for (status, errcode), ids in self.rows.items():
+            set_status(ids, status, now, errcode=errcode)
+        self.rows, self.pending = {}, 0
         if self.refunds:
             _refund(self.refunds)
             self.refunds = []
@@ -250,7 +273,7 @@ def _refund(delivery_ids: list[int]) -> None:
     if delivery_ids:
         db.session.execute(
             sa.update(SubscriptionCredit)
-            .where(SubscriptionCredit.spent_by.in_(delivery_ids))
+            .where(among(SubscriptionCredit.spent_by, delivery_ids))
             .values(spent_at=None, spent_by=None)
         )
 

@@ -20,6 +20,7 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from models import (
     Delivery,
@@ -53,6 +54,14 @@ class Message:
     template_id: str
     data: dict
     page: str
+
+
+def among(column, ids) -> sa.ColumnElement[bool]:
+    """column IN ids; on PostgreSQL `= ANY(array)`: one parameter, so the statement's text
+    (and its prepared plan) is the same for a chunk of any size."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(ids), type_=ARRAY(sa.BigInteger)))
+    return column.in_(list(ids))
 
 
 def _quiet_window() -> tuple[time, time]:
@@ -94,7 +103,7 @@ def _recent_marketing(resident_ids: list[int], now: datetime) -> dict[int, list[
             sa.func.count(),
         )
         .where(
-            Delivery.resident_id.in_(resident_ids),
+            among(Delivery.resident_id, resident_ids),
             Delivery.urgency == MARKETING,
             Delivery.status.in_(COUNTED),
             Delivery.updated_at >= week,
@@ -112,7 +121,7 @@ def _available_credits(resident_ids: list[int], templates: set[str]) -> dict[tup
             SubscriptionCredit.id, SubscriptionCredit.resident_id, SubscriptionCredit.template_id
         )
         .where(
-            SubscriptionCredit.resident_id.in_(resident_ids),
+            among(SubscriptionCredit.resident_id, resident_ids),
             SubscriptionCredit.template_id.in_(templates),
             SubscriptionCredit.spent_at.is_(None),
         )
@@ -144,33 +153,42 @@ class _Rendered:
         return self._cache[key]
 
 
-def decide(delivery_ids: list[int]) -> dict[str, list[int]]:
-    """Decide every queued or deferred delivery among `delivery_ids` and commit; returns the
-    ids that got each status. Deliveries another worker is deciding are skipped, not awaited."""
-    if not delivery_ids:
-        return {}
-    now = utcnow()
-    rows = db.session.execute(
-        sa.select(Delivery.id, Delivery.resident_id, Delivery.kind, Delivery.payload)
-        .where(Delivery.id.in_(delivery_ids), Delivery.status.in_(DECIDABLE))
-        .order_by(Delivery.id)
-        .with_for_update(skip_locked=True)
-    ).all()
+def decide(delivery_ids: list[int]) -> tuple[dict[str, list[int]], list[Message]]:
+    """Decide every queued or deferred delivery among `delivery_ids` and commit (with whatever
+    the caller's transaction holds); returns the ids that got each status, and the messages of
+    those now ready. Deliveries another worker is deciding are skipped, not awaited."""
+    rows = []
+    if delivery_ids:
+        rows = db.session.execute(
+            sa.select(
+                Delivery.id,
+                Delivery.resident_id,
+                Delivery.kind,
+                Delivery.payload,
+                Delivery.attempts,
+            )
+            .where(among(Delivery.id, delivery_ids), Delivery.status.in_(DECIDABLE))
+            .order_by(Delivery.id)
+            .with_for_update(skip_locked=True)
+        ).all()
     if not rows:
-        db.session.rollback()
-        return {}
+        db.session.commit()
+        return {}, []
+    now = utcnow()
     resident_ids = sorted({row.resident_id for row in rows})
-    db.session.execute(
-        sa.select(Resident.id)
-        .where(Resident.id.in_(resident_ids))
-        .order_by(Resident.id)
-        .with_for_update()
-    ).all()
+    openids = dict(
+        db.session.execute(
+            sa.select(Resident.id, Resident.openid)
+            .where(among(Resident.id, resident_ids))
+            .order_by(Resident.id)
+            .with_for_update()
+        ).all()
+    )
     kinds = {row.kind: get_kind(row.kind) for row in rows}
     opted_out = set(
         db.session.execute(
             sa.select(NotificationOptOut.resident_id, NotificationOptOut.kind).where(
-                NotificationOptOut.resident_id.in_(resident_ids),
+                among(NotificationOptOut.resident_id, resident_ids),
                 NotificationOptOut.kind.in_(list(kinds)),
             )
         ).all()
@@ -183,7 +201,7 @@ def decide(delivery_ids: list[int]) -> dict[str, list[int]]:
     config = current_app.config
     caps = (config["MARKETING_CAP_PER_DAY"], config["MARKETING_CAP_PER_WEEK"])
     rendered = _Rendered()
-    statuses, spent, decided = [], [], {}
+    spent, decided, messages = [], {}, []
     for row in rows:
         kind = kinds[row.kind]
         status, errcode = DeliveryStatus.READY, None
@@ -203,17 +221,61 @@ def decide(delivery_ids: list[int]) -> dict[str, list[int]]:
             status = DeliveryStatus.SKIPPED_NO_CREDIT
         else:
             credit_id = credits[(row.resident_id, kind.template_id)].pop(0)
-            spent.append({"id": credit_id, "spent_at": now, "spent_by": row.id})
+            spent.append((credit_id, row.id))
+            data, page = rendered(row.kind, row.payload, row.id)
+            messages.append(
+                Message(
+                    row.id, row.attempts, openids[row.resident_id], kind.template_id, data, page
+                )
+            )
             if kind.urgency == MARKETING:
                 sent = recent.setdefault(row.resident_id, [0, 0])
                 sent[0], sent[1] = sent[0] + 1, sent[1] + 1
-        statuses.append({"id": row.id, "status": status, "errcode": errcode, "updated_at": now})
-        decided.setdefault(status, []).append(row.id)
-    if spent:
-        db.session.execute(sa.update(SubscriptionCredit), spent)
-    db.session.execute(sa.update(Delivery), statuses)
+        decided.setdefault((status, errcode), []).append(row.id)
+    spend_credits(spent, now)
+    for (status, errcode), ids in decided.items():
+        set_status(ids, status, now, errcode=errcode)
     db.session.commit()
-    return decided
+    by_status: dict[str, list[int]] = {}
+    for (status, _), ids in decided.items():
+        by_status.setdefault(status, []).extend(ids)
+    return by_status, messages
+
+
+def set_status(delivery_ids: list[int], status: str, now: datetime, errcode=None) -> None:
+    """One UPDATE for many deliveries that end in the same status (sent ones get sent_at)."""
+    values = {"status": status, "errcode": errcode, "updated_at": now}
+    if status == DeliveryStatus.SENT:
+        values["sent_at"] = now
+    table = Delivery.__table__
+    db.session.execute(sa.update(table).where(among(table.c.id, delivery_ids)).values(values))
+
+
+_SPEND_ON_POSTGRESQL = sa.text(
+    "UPDATE subscription_credit AS c SET spent_at = :now, spent_by = u.delivery_id"
+    " FROM unnest(CAST(:credit_ids AS bigint[]), CAST(:delivery_ids AS bigint[]))"
+    " AS u(credit_id, delivery_id) WHERE c.id = u.credit_id"
+)
+
+
+def spend_credits(spent: list[tuple[int, int]], now: datetime) -> None:
+    """Mark each (credit, delivery) pair spent: one statement on PostgreSQL."""
+    if not spent:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        credit_ids, delivery_ids = (list(column) for column in zip(*spent, strict=True))
+        db.session.execute(
+            _SPEND_ON_POSTGRESQL,
+            {"now": now, "credit_ids": credit_ids, "delivery_ids": delivery_ids},
+        )
+        return
+    table = SubscriptionCredit.__table__
+    db.session.execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("credit_id"))
+        .values(spent_at=now, spent_by=sa.bindparam("delivery_id")),
+        [{"credit_id": c, "delivery_id": d} for c, d in spent],
+    )
 
 
 def ready_messages(delivery_ids: list[int]) -> list[Message]:
@@ -221,7 +283,7 @@ def ready_messages(delivery_ids: list[int]) -> list[Message]:
     rows = db.session.execute(
         sa.select(Delivery.id, Delivery.kind, Delivery.payload, Delivery.attempts, Resident.openid)
         .join(Resident, Resident.id == Delivery.resident_id)
-        .where(Delivery.id.in_(delivery_ids), Delivery.status == DeliveryStatus.READY)
+        .where(among(Delivery.id, delivery_ids), Delivery.status == DeliveryStatus.READY)
         .order_by(Delivery.id)
     ).all()
     db.session.commit()  # read only: end the transaction before the network

@@ -6,12 +6,18 @@ import pytest
 import sqlalchemy as sa
 
 from models import Delivery, InboxNotification, RuntimeFlag, SubscriptionCredit
-from notifications import fanout, wechat_channel
+from notifications import fanout, wechat_channel, wechat_decisions
 from service_hub.plumbing import outbox
 from service_hub.plumbing.extensions import db
 from tests import factories as f
 
 EVERYWHERE = "00:00-00:00"  # an empty quiet window: never quiet
+NOTICE = {
+    "kind": "order_accepted",
+    "order_id": 1,
+    "engineer_name": "张师傅",
+    "service_name": "滤芯更换",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -261,3 +267,53 @@ def test_a_send_interrupted_mid_call_is_marked_failed_not_resent(
         assert fanout.reconcile(interrupted_after=timedelta(0))["interrupted"] == 1
     assert statuses(app) == [(resident_id, "failed", None)]
     assert fake_wechat.state.sent_messages == []
+
+
+def test_a_delivery_decided_by_a_worker_that_died_is_sent_with_the_credit_it_holds(
+    app, client, fake_wechat
+):
+    resident_id = f.resident(app)
+    grant(client, app, resident_id, "order_accepted", times=2)
+    with app.app_context():
+        [delivery_id] = wechat_channel.plan([resident_id], "order_accepted", "order:1", NOTICE)
+        wechat_decisions.decide([delivery_id])  # then the worker died: decided, never sent
+        wechat_channel.send([delivery_id])
+        spent = db.session.scalar(
+            sa.select(sa.func.count()).where(SubscriptionCredit.spent_at.is_not(None))
+        )
+    assert statuses(app) == [(resident_id, "sent", None)]
+    assert len(fake_wechat.state.sent_messages) == 1
+    assert spent == 1
+
+
+def test_the_daily_limit_mid_batch_gives_the_unsent_their_credits_back(
+    app, client, fake_wechat, monkeypatch
+):
+    monkeypatch.setitem(app.config, "WECHAT_SEND_CONCURRENCY", 1)
+    residents = [f.resident(app) for _ in range(3)]
+    for resident_id in residents:
+        grant(client, app, resident_id, "order_accepted")
+    fake_wechat.state.fail_next("subscribe_send", 45009, "reach max api daily quota limit")
+    with app.app_context():
+        ids = [
+            wechat_channel.plan([rid], "order_accepted", "order:1", NOTICE)[0] for rid in residents
+        ]
+        wechat_channel.send(ids)
+        unspent = db.session.scalar(
+            sa.select(sa.func.count()).where(SubscriptionCredit.spent_at.is_(None))
+        )
+    assert {s for _, s, _ in statuses(app)} == {"blocked_daily_limit"}
+    assert fake_wechat.state.sent_messages == []
+    assert unspent == 3
+
+
+def test_a_refused_access_token_is_fetched_again_and_the_message_sent_once(
+    app, client, run_jobs, fake_wechat
+):
+    resident_id = f.resident(app)
+    grant(client, app, resident_id, "order_accepted")
+    fake_wechat.state.fail_next("subscribe_send", 40001, "invalid credential")
+    notify(app, resident_id)
+    run_jobs()
+    assert statuses(app) == [(resident_id, "sent", None)]
+    assert len(fake_wechat.state.sent_messages) == 1

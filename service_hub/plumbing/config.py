@@ -126,7 +126,7 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "QUIET_HOURS": env.get("QUIET_HOURS", "22:00-08:00"),
         "WECHAT_SEND_RETRIES": _number(env, "WECHAT_SEND_RETRIES", "3"),
         # Subscribe messages one worker keeps in flight (notifications/wechat_channel.py).
-        "WECHAT_SEND_CONCURRENCY": _number(env, "WECHAT_SEND_CONCURRENCY", "16"),
+        "WECHAT_SEND_CONCURRENCY": _number(env, "WECHAT_SEND_CONCURRENCY", "64"),
         "MINIPROGRAM_STATE": env.get("MINIPROGRAM_STATE", "formal"),
         # Overrides of dispatch.standing_formula.DEFAULT_STANDING_WEIGHTS (docs/ranking.md).
         "STANDING_WEIGHTS": standing_weights,

@@ -122,8 +122,9 @@ class BatchSender:
         selector = selectors.DefaultSelector()
         in_flight: dict[HTTPConnection, tuple[Outgoing, float]] = {}
         claiming = True
-        # Claims are batched: wait for a quarter of the slots to free up (or the last few).
-        batch = max(1, self.concurrency // 4)
+        # Claims are batched: wait for half the slots to free up (or the last few), so one
+        # half is answered while the other half is claimed (a commit) and written.
+        batch = max(1, self.concurrency // 2)
         try:
             while in_flight or (todo and claiming):
                 free = self.concurrency - len(in_flight)
