@@ -105,15 +105,15 @@ def fill_month(month: str) -> None:
     id done, so a later read adds only communities created since. Commits (a row of zeros
     changes no figure anybody reads); concurrent fills skip each other's rows.
     """
-    top = db.session.scalar(sa.select(sa.func.max(Community.id)))
-    if top is None:
-        return
-    done = db.session.scalar(
-        sa.select(CommunityMonthKpiFill.up_to_community_id).where(
-            CommunityMonthKpiFill.month == month
+    top, done = db.session.execute(
+        sa.select(
+            sa.select(sa.func.max(Community.id)).scalar_subquery(),
+            sa.select(CommunityMonthKpiFill.up_to_community_id)
+            .where(CommunityMonthKpiFill.month == month)
+            .scalar_subquery(),
         )
-    )
-    if done is not None and done >= top:
+    ).one()
+    if top is None or (done is not None and done >= top):
         return
     before = sa.orm.aliased(CommunityMonthKpi, name="fill_before")
     year_ago = sa.orm.aliased(CommunityMonthKpi, name="fill_year_ago")
@@ -236,59 +236,58 @@ def table_query(
     )
 
 
-def _page_ids(
-    month: str,
-    sort: str,
-    descending: bool,
-    filters: list,
-    offset: int,
-    limit: int,
-) -> list[int]:
-    """The community ids of one page, read from the month's own rows: each figure's index
-    gives its top rows (defined values in order, then undefined ones by id), so only
-    offset + limit rows of each kind are read, not every community's three months."""
+def _page(month: str, sort: str, descending: bool, filters: list, offset: int, limit: int):
+    """One page of community ids, read from the month's own rows, as a subquery with the
+    order to keep (its columns: community_id, unknown, figure).
+
+    Each key's index gives its top rows directly, so only offset + limit entries are read,
+    not every community's three months; a figure that can be undefined is read as two
+    limited parts, defined values in order, then undefined ones by id, merged."""
     base = (
         sa.select(Now.community_id)
         .join(Community, Community.id == Now.community_id)
         .where(Now.month == month, *filters)
     )
-    if sort == "community_id":
-        stmt = base.order_by(Now.community_id.desc() if descending else Now.community_id)
-        return list(db.session.scalars(stmt.offset(offset).limit(limit)))
     key = SORTABLE[sort]
-    if sort not in UNDEFINABLE:  # counters: never NULL, one index scan
-        order = key.desc() if descending else key.asc()
-        stmt = base.order_by(order, Now.community_id)
-        return list(db.session.scalars(stmt.offset(offset).limit(limit)))
-    wanted = offset + limit
-    known = (
-        base.add_columns(key.label("figure"), sa.literal(0).label("unknown"))
-        .where(key.is_not(None))
-        .order_by(key.desc() if descending else key.asc(), Now.community_id)
-        .limit(wanted)
-        .subquery()
-    )
-    unknown = (
-        base.add_columns(
-            sa.cast(sa.null(), sa.Float).label("figure"), sa.literal(1).label("unknown")
+
+    def direction(column):
+        return column.desc() if descending else column.asc()
+
+    if sort not in UNDEFINABLE:  # counters and the id: never NULL, one index scan
+        page = (
+            base.add_columns(key.label("figure"), sa.literal(0).label("unknown"))
+            .order_by(direction(key), Now.community_id)
+            .offset(offset)
+            .limit(limit)
+            .subquery("page")
         )
-        .where(key.is_(None))
-        .order_by(Now.community_id)
-        .limit(wanted)
-        .subquery()
-    )
-    both = sa.union_all(sa.select(known), sa.select(unknown)).subquery()
-    stmt = (
-        sa.select(both.c.community_id)
-        .order_by(
-            both.c.unknown,
-            both.c.figure.desc() if descending else both.c.figure.asc(),
-            both.c.community_id,
+    else:
+        wanted = offset + limit
+        known = (
+            base.add_columns(key.label("figure"), sa.literal(0).label("unknown"))
+            .where(key.is_not(None))
+            .order_by(direction(key), Now.community_id)
+            .limit(wanted)
+            .subquery()
         )
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(db.session.scalars(stmt))
+        unknown = (
+            base.add_columns(
+                sa.cast(sa.null(), sa.Float).label("figure"), sa.literal(1).label("unknown")
+            )
+            .where(key.is_(None))
+            .order_by(Now.community_id)
+            .limit(wanted)
+            .subquery()
+        )
+        both = sa.union_all(sa.select(known), sa.select(unknown)).subquery()
+        page = (
+            sa.select(both)
+            .order_by(both.c.unknown, direction(both.c.figure), both.c.community_id)
+            .offset(offset)
+            .limit(limit)
+            .subquery("page")
+        )
+    return page, [page.c.unknown, direction(page.c.figure), page.c.community_id]
 
 
 def table_page(
@@ -302,34 +301,36 @@ def table_page(
     page: int,
     page_size: int,
 ) -> dict:
-    """One page of the table (the same order as table_query) and the number of rows."""
+    """One page of the table (the same order as table_query) and the number of rows: the
+    page's ids first, then the month before and a year before joined for those rows only."""
     fill_month(month)
     filters = _filters(principal, region, tier)
     total = db.session.scalar(sa.select(sa.func.count(Community.id)).where(*filters))
     if _key(sort, partial) is None:  # every value NULL: the order is the ids'
         sort, descending = "community_id", False
-    wanted = _page_ids(month, sort, descending, filters, (page - 1) * page_size, page_size)
-    found = db.session.execute(
+    ids, order = _page(month, sort, descending, filters, (page - 1) * page_size, page_size)
+    rows = db.session.execute(
         sa.select(Now, Community, Before, YearAgo)
-        .select_from(Now)
-        .join(Community, Community.id == Now.community_id)
+        .select_from(ids)
+        .join(Now, sa.and_(Now.community_id == ids.c.community_id, Now.month == month))
+        .join(Community, Community.id == ids.c.community_id)
         .outerjoin(
             Before,
             sa.and_(
-                Before.community_id == Now.community_id, Before.month == shift_month(month, -1)
+                Before.community_id == ids.c.community_id, Before.month == shift_month(month, -1)
             ),
         )
         .outerjoin(
             YearAgo,
             sa.and_(
-                YearAgo.community_id == Now.community_id, YearAgo.month == shift_month(month, -12)
+                YearAgo.community_id == ids.c.community_id,
+                YearAgo.month == shift_month(month, -12),
             ),
         )
-        .where(Now.month == month, Now.community_id.in_(wanted))
-    ).all()
-    by_id = {row[1].id: row for row in found}
+        .order_by(*order)
+    )
     convert = row_for(month, partial)
-    items = [convert(*by_id[community_id]) for community_id in wanted]
+    items = [convert(*row) for row in rows]
     return {"items": items, "page": page, "page_size": page_size, "total": total}
 
 
