@@ -5,10 +5,9 @@ until local midnight), quiet hours and frequency caps for marketing kinds, the t
 field limits, and a subscription credit (one accepted prompt allows exactly one send).
 A delivery that may go becomes `ready` with its credit spent; the sender claims it
 (`sending`) just before its request. A handful of set-based statements decide hundreds of
-deliveries: the deliveries and their residents are locked (residents in id order, so two
-deciders never deadlock and one resident's deliveries are decided one batch at a time, which
-keeps caps true), opt-outs, caps and credits are read per batch, and the outcome is written
-with one executemany per table.
+deliveries: their residents are locked (in id order, so two deciders never deadlock and one
+resident's deliveries are decided one batch at a time, which keeps caps true), opt-outs, caps
+and credits are read per batch, and the outcome is written in a few statements.
 """
 
 from __future__ import annotations
@@ -114,7 +113,8 @@ def _recent_marketing(resident_ids: list[int], now: datetime) -> dict[int, list[
 
 
 def _available_credits(resident_ids: list[int], templates: set[str]) -> dict[tuple, list[int]]:
-    """(resident, template) → unspent credit ids, oldest first (locked; others skip them)."""
+    """(resident, template) → unspent credit ids, oldest first (the caller holds the
+    residents' locks, under which alone credits are spent)."""
     credits: dict[tuple, list[int]] = {}
     for credit_id, rid, template in db.session.execute(
         sa.select(
@@ -126,7 +126,6 @@ def _available_credits(resident_ids: list[int], templates: set[str]) -> dict[tup
             SubscriptionCredit.spent_at.is_(None),
         )
         .order_by(SubscriptionCredit.accepted_at, SubscriptionCredit.id)
-        .with_for_update(skip_locked=True)
     ):
         credits.setdefault((rid, template), []).append(credit_id)
     return credits
@@ -156,34 +155,40 @@ class _Rendered:
 def decide(delivery_ids: list[int]) -> tuple[dict[str, list[int]], list[Message]]:
     """Decide every queued or deferred delivery among `delivery_ids` and commit (with whatever
     the caller's transaction holds); returns the ids that got each status, and the messages of
-    those now ready. Deliveries another worker is deciding are skipped, not awaited."""
-    rows = []
+    those now ready. Deliveries another worker is deciding are decided once: the second waits
+    for the residents' locks, then finds them decided."""
+    decidable = (among(Delivery.id, delivery_ids), Delivery.status.in_(DECIDABLE))
+    # Every decision is taken under its resident's lock (taken in id order: no deadlock), so
+    # what is read after it is the truth: no other decider can change these deliveries or
+    # spend these residents' credits until we commit. FOR NO KEY UPDATE leaves inserts that
+    # reference the resident (inbox rows, deliveries) free to proceed.
+    openids = {}
     if delivery_ids:
-        rows = db.session.execute(
-            sa.select(
-                Delivery.id,
-                Delivery.resident_id,
-                Delivery.kind,
-                Delivery.payload,
-                Delivery.attempts,
-            )
-            .where(among(Delivery.id, delivery_ids), Delivery.status.in_(DECIDABLE))
-            .order_by(Delivery.id)
-            .with_for_update(skip_locked=True)
-        ).all()
+        openids = dict(
+            db.session.execute(
+                sa.select(Resident.id, Resident.openid)
+                .where(Resident.id.in_(sa.select(Delivery.resident_id).where(*decidable)))
+                .order_by(Resident.id)
+                .with_for_update(key_share=True)
+            ).all()
+        )
+    if not openids:
+        db.session.commit()
+        return {}, []
+    resident_ids = sorted(openids)
+    rows = db.session.execute(
+        sa.select(
+            Delivery.id, Delivery.resident_id, Delivery.kind, Delivery.payload, Delivery.attempts
+        )
+        .where(*decidable)
+        .order_by(Delivery.id)
+    ).all()
+    # One that became decidable after the first read (a retry) waits for a run holding its lock.
+    rows = [row for row in rows if row.resident_id in openids]
     if not rows:
         db.session.commit()
         return {}, []
     now = utcnow()
-    resident_ids = sorted({row.resident_id for row in rows})
-    openids = dict(
-        db.session.execute(
-            sa.select(Resident.id, Resident.openid)
-            .where(among(Resident.id, resident_ids))
-            .order_by(Resident.id)
-            .with_for_update()
-        ).all()
-    )
     kinds = {row.kind: get_kind(row.kind) for row in rows}
     opted_out = set(
         db.session.execute(
