@@ -5,8 +5,8 @@ sorts by (docs/kpis.md, "Sorting at scale"): the community's household count and
 previous month's and the year-before's orders and complaints (kept by the rollup, by the
 rebuild, by a trigger on community.household_count and, for rows written through the ORM,
 by the hooks below), and generated columns with every derived figure, each indexed with
-(month, figure, community_id). The table page then reads the top of one index instead of
-joining every community with three months.
+(month, figure, community_id) and (month, figure, community_id DESC). The table page then
+reads the top of one index instead of joining every community with three months.
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ SORTED_COUNTERS = (
     "repeat_visits",
     "disputes",
 )
-# Every column with a (month, column, community_id) index.
+# Every column with (month, column, community_id) and (month, column, community_id DESC)
+# indexes.
 INDEXED = (*SORTED_COUNTERS, *FIGURES, "households")
 
 
@@ -133,10 +134,23 @@ class CommunityMonthKpi(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("community_id", "month"),
         sa.Index("ix_community_month_kpi_month_community", "month", "community_id"),
+        # Two per sort key, because ties go by community id ascending in both directions:
+        # read forwards, (month, figure, community_id) gives the ascending order; read
+        # backwards, (month, figure, community_id DESC) (below) gives the descending one.
         *(
             sa.Index(f"ix_community_month_kpi_{name}", "month", name, "community_id")
             for name in INDEXED
         ),
+    )
+
+
+_table = CommunityMonthKpi.__table__
+for _name in INDEXED:
+    sa.Index(
+        f"ix_community_month_kpi_{_name}_desc",
+        _table.c.month,
+        _table.c[_name],
+        _table.c.community_id.desc(),
     )
 
 
@@ -199,29 +213,43 @@ def settle_context(connection, community_id: int, month: str) -> None:
     pass_on(connection, community_id, month)
 
 
-def pass_on(connection, community_id: int, month: str) -> None:
-    """Copy a row's orders and complaints into the month after's `*_before` and the year
-    after's `*_year_ago` (set from the row, not moved by ±1, so a repeat is harmless)."""
+def pass_on_statement(community_id: int, month: str, orders, complaints) -> sa.Update:
+    """The UPDATE that sets the month after's `*_before` and the year after's `*_year_ago`
+    of a community to `orders` and `complaints` (SQL: the month's values, set from the row,
+    not moved by ±1, so a repeat is harmless); one statement for both rows."""
     kpi = CommunityMonthKpi.__table__
-    source = kpi.alias("source")
+    after, year_after = shift_month(month, 1), shift_month(month, 12)
+
+    def set_in(later: str, column: str, value):
+        return sa.case((kpi.c.month == later, value), else_=kpi.c[column])
+
+    return (
+        kpi.update()
+        .where(kpi.c.community_id == community_id, kpi.c.month.in_([after, year_after]))
+        .values(
+            orders_before=set_in(after, "orders_before", orders),
+            complaints_before=set_in(after, "complaints_before", complaints),
+            orders_year_ago=set_in(year_after, "orders_year_ago", orders),
+            complaints_year_ago=set_in(year_after, "complaints_year_ago", complaints),
+        )
+    )
+
+
+def pass_on(connection, community_id: int, month: str) -> None:
+    """Pass a row's orders and complaints on to the rows that compare with it."""
+    source = CommunityMonthKpi.__table__.alias("source")
 
     def counter(name: str):
         return sa.func.coalesce(
-            sa.select(getattr(source.c, name))
+            sa.select(source.c[name])
             .where(source.c.community_id == community_id, source.c.month == month)
             .scalar_subquery(),
             0,
         )
 
-    for later, orders, complaints in (
-        (shift_month(month, 1), "orders_before", "complaints_before"),
-        (shift_month(month, 12), "orders_year_ago", "complaints_year_ago"),
-    ):
-        connection.execute(
-            kpi.update()
-            .where(kpi.c.community_id == community_id, kpi.c.month == later)
-            .values({orders: counter("orders_created"), complaints: counter("complaints")})
-        )
+    connection.execute(
+        pass_on_statement(community_id, month, counter("orders_created"), counter("complaints"))
+    )
 
 
 @sa.event.listens_for(CommunityMonthKpi, "after_insert")

@@ -23,7 +23,13 @@ from models import (
     ServiceOrder,
     SlaBreach,
 )
-from models.kpi import CommunityMonthKpiFill, context_values, pass_on, shift_month
+from models.kpi import (
+    CommunityMonthKpiFill,
+    context_values,
+    pass_on,
+    pass_on_statement,
+    shift_month,
+)
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.sql import dialect_insert, insert_ignoring_duplicates, upsert_increment
 from service_hub.plumbing.timefmt import month_of
@@ -128,13 +134,23 @@ def _bump_month(community_id: int, month: str, increments: dict[str, int]) -> No
             **context_values(community_id, month),
         }
     )
-    db.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["community_id", "month"],
-            set_={name: table.c[name] + n for name, n in increments.items()},
-        )
+    upsert = stmt.on_conflict_do_update(
+        index_elements=["community_id", "month"],
+        set_={name: table.c[name] + n for name, n in increments.items()},
     )
-    if increments.keys() & PASSED_ON:
+    if not increments.keys() & PASSED_ON:
+        db.session.execute(upsert)
+    elif db.session.get_bind().dialect.name == "postgresql":
+        # One round trip: the upsert as a data-modifying CTE whose new counts the UPDATE of
+        # the later months reads.
+        bumped = upsert.returning(table.c.orders_created, table.c.complaints).cte("bumped")
+        orders = sa.select(bumped.c.orders_created).scalar_subquery()
+        complaints = sa.select(bumped.c.complaints).scalar_subquery()
+        db.session.execute(
+            pass_on_statement(community_id, month, orders, complaints).add_cte(bumped)
+        )
+    else:
+        db.session.execute(upsert)
         pass_on(db.session, community_id, month)
 
 
@@ -297,3 +313,40 @@ def rebuild(progress=None) -> int:
         db.session.execute(sa.insert(CommunityMonthResident), members[start : start + 5000])
     db.session.commit()
     return len(rows)
+
+
+def refresh_context(months: list[str] | None = None) -> None:
+    """Set every row's context (households, the month before, a year before) from the
+    communities and the other rows, set-based, month by month (all months by default):
+    for rows loaded in bulk rather than through the rollup. The caller commits."""
+    kpi = CommunityMonthKpi.__table__
+    other = kpi.alias("other")
+    if months is None:
+        months = list(db.session.scalars(sa.select(kpi.c.month).distinct()))
+
+    def counter(name: str, at: str):
+        return sa.func.coalesce(
+            sa.select(other.c[name])
+            .where(other.c.community_id == kpi.c.community_id, other.c.month == at)
+            .scalar_subquery(),
+            0,
+        )
+
+    households = (
+        sa.select(Community.household_count)
+        .where(Community.id == kpi.c.community_id)
+        .scalar_subquery()
+    )
+    for month in months:
+        before, year_ago = shift_month(month, -1), shift_month(month, -12)
+        db.session.execute(
+            kpi.update()
+            .where(kpi.c.month == month)
+            .values(
+                households=sa.func.coalesce(households, 0),
+                orders_before=counter("orders_created", before),
+                complaints_before=counter("complaints", before),
+                orders_year_ago=counter("orders_created", year_ago),
+                complaints_year_ago=counter("complaints", year_ago),
+            )
+        )
