@@ -6,14 +6,15 @@ whole batch in one transaction (notifications/wechat_decisions.py), then sends t
 ones with bounded concurrency over kept-alive connections (service_hub/wechat/batch_send.py)
 and records outcomes in batches. No transaction is held while WeChat answers.
 
-Exactly once: a delivery is claimed (`ready` → `sending`, one UPDATE for a few requests,
-committed) just before its request is written. A worker killed after the claim leaves its
-claimed deliveries `sending`, and the reconciler marks them failed, never re-sent (WeChat has
-no idempotency key); a `ready` delivery was never on the wire and is sent by whoever runs it
-next. Outcomes are written with the next claim (or every FLUSH_EVERY answers), so a kill
-can leave a message WeChat accepted recorded as failed, never one sent twice. Transient
-WeChat errors are retried with backoff; permanent ones are not; 45009 stops every send until
-local midnight and gives the unsent ones their credits back.
+Exactly once: a delivery is claimed (`ready` → `sending`, one UPDATE for half the slots,
+committed) just before its requests are written; on PostgreSQL the claim commits in a thread
+of its own while the requests already in flight are answered. A worker killed after a claim
+leaves its claimed deliveries `sending`, and the reconciler marks them failed, never re-sent
+(WeChat has no idempotency key); a `ready` delivery was never on the wire and is sent by
+whoever runs it next. Outcomes are written with the next claim and at the end, so a kill can
+leave a message WeChat accepted recorded as failed, never one sent twice. Transient WeChat
+errors are retried with backoff; permanent ones are not; 45009 stops every send until local
+midnight and gives the unsent ones their credits back.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import json
 import logging
 import os
 import threading
-import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -61,8 +63,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 NO_REFUND = {43101}  # WeChat consumed (or never had) the user's acceptance
-FLUSH_EVERY = 200  # answers recorded at least this often …
-FLUSH_SECONDS = 0.2  # … and at least this often
 
 _senders = threading.local()  # one sender (and its kept-alive connections) per thread
 
@@ -167,13 +167,12 @@ class _Sending:
     def __init__(self, messages: list[Message]) -> None:
         self.messages = {m.delivery_id: m for m in messages}
         self.rows: dict[tuple, list[int]] = {}  # (status, errcode) → deliveries not yet written
-        self.pending = 0
         self.refunds: list[int] = []
         self.retries: dict[int, list[int]] = {}  # attempts → deliveries to try again
         self.counts: dict[str, int] = {}
+        self.claimer: ThreadPoolExecutor | None = None
         self.daily_limit_hit = False
         self.flag_pending = False
-        self.flushed_at = time.monotonic()
 
     def run(self) -> dict[str, int]:
         sender = _sender()
@@ -181,7 +180,11 @@ class _Sending:
             Outgoing(m.delivery_id, m.touser, m.template_id, m.data, m.page)
             for m in self.messages.values()
         ]
-        unclaimed = sender.send(outgoing, self.claim, self.answered)
+        # On PostgreSQL claims commit in a thread while answers arrive (SQLite has one writer).
+        on_postgresql = db.session.get_bind().dialect.name == "postgresql"
+        with ThreadPoolExecutor(1, "claims") if on_postgresql else nullcontext() as claimer:
+            self.claimer = claimer
+            unclaimed = sender.send(outgoing, self.claim, self.answered)
         self._flush()
         if unclaimed:  # 45009 stopped us: what never went gets its credit back
             ids = [o.key for o in unclaimed]
@@ -198,24 +201,25 @@ class _Sending:
             job_queue().enqueue_in("notifications", timedelta(seconds=5 * 2**attempts), send, ids)
         return self.counts
 
-    def claim(self, keys: list) -> set:
-        """Mark these ready deliveries sending (with the outcomes so far) and commit."""
-        self._write_outcomes()
-        table = Delivery.__table__
-        claimed = db.session.scalars(
-            sa.update(table)
-            .where(among(table.c.id, keys), table.c.status == DeliveryStatus.READY)
-            .values(
-                status=DeliveryStatus.SENDING, attempts=table.c.attempts + 1, updated_at=utcnow()
-            )
-            .returning(table.c.id)
-        ).all()
-        db.session.commit()
-        self.flushed_at = time.monotonic()
-        return set(claimed)
+    def claim(self, keys: list) -> set | Future:
+        """Mark these ready deliveries sending, with the outcomes so far, in one commit; on
+        PostgreSQL in a thread of its own (a Future), while the requests in flight are
+        answered."""
+        outcomes = (self.rows, self.refunds, self.flag_pending)
+        self.rows, self.refunds, self.flag_pending = {}, [], False
+        if self.claimer is None:
+            return _claim(keys, *outcomes)
+        app = current_app._get_current_object()
+
+        def in_own_context() -> set:
+            with app.app_context():  # its own session and connection
+                return _claim(keys, *outcomes)
+
+        return self.claimer.submit(in_own_context)
 
     def answered(self, outgoing: Outgoing, error: WeChatError | None) -> bool:
-        """Note WeChat's answer; False once the daily limit says stop."""
+        """Note WeChat's answer (written with the next claim); False once the daily limit says
+        stop."""
         delivery_id = outgoing.key
         attempts = self.messages[delivery_id].attempts + 1
         if error is None:
@@ -229,13 +233,10 @@ class _Sending:
         else:
             refund = error.errcode not in NO_REFUND
             self._outcome(delivery_id, DeliveryStatus.FAILED, error.errcode, refund=refund)
-        if self.pending >= FLUSH_EVERY or time.monotonic() - self.flushed_at > FLUSH_SECONDS:
-            self._flush()
         return not self.daily_limit_hit
 
     def _outcome(self, delivery_id: int, status: str, errcode=None, refund=False) -> None:
         self.rows.setdefault((status, errcode), []).append(delivery_id)
-        self.pending += 1
         if refund:
             self.refunds.append(delivery_id)
         self._count(status, 1)
@@ -244,29 +245,39 @@ class _Sending:
         if n:
             self.counts[status] = self.counts.get(status, 0) + n
 
-    def _write_outcomes(self) -> None:
-        if self.flag_pending:
-            until = next_local_midnight()
-            log.error("WeChat daily send limit reached (45009): no WeChat sends until %s", until)
-            flag = db.session.get(RuntimeFlag, DAILY_LIMIT_FLAG)
-            if flag is None:
-                db.session.add(RuntimeFlag(name=DAILY_LIMIT_FLAG, until=until, reason="45009"))
-            else:
-                flag.until = until
-            db.session.flush()
-            self.flag_pending = False
-        now = utcnow()
-        for (status, errcode), ids in self.rows.items():
-            set_status(ids, status, now, errcode=errcode)
-        self.rows, self.pending = {}, 0
-        if self.refunds:
-            _refund(self.refunds)
-            self.refunds = []
-
     def _flush(self) -> None:
-        self._write_outcomes()
+        _write_outcomes(self.rows, self.refunds, self.flag_pending)
+        self.rows, self.refunds, self.flag_pending = {}, [], False
         db.session.commit()
-        self.flushed_at = time.monotonic()
+
+
+def _claim(keys: list, rows: dict, refunds: list, flag_pending: bool) -> set:
+    _write_outcomes(rows, refunds, flag_pending)
+    table = Delivery.__table__
+    claimed = db.session.scalars(
+        sa.update(table)
+        .where(among(table.c.id, keys), table.c.status == DeliveryStatus.READY)
+        .values(status=DeliveryStatus.SENDING, attempts=table.c.attempts + 1, updated_at=utcnow())
+        .returning(table.c.id)
+    ).all()
+    db.session.commit()
+    return set(claimed)
+
+
+def _write_outcomes(rows: dict, refunds: list, flag_pending: bool) -> None:
+    if flag_pending:
+        until = next_local_midnight()
+        log.error("WeChat daily send limit reached (45009): no WeChat sends until %s", until)
+        flag = db.session.get(RuntimeFlag, DAILY_LIMIT_FLAG)
+        if flag is None:
+            db.session.add(RuntimeFlag(name=DAILY_LIMIT_FLAG, until=until, reason="45009"))
+        else:
+            flag.until = until
+        db.session.flush()
+    now = utcnow()
+    for (status, errcode), ids in rows.items():
+        set_status(ids, status, now, errcode=errcode)
+    _refund(refunds)
 
 
 def _refund(delivery_ids: list[int]) -> None:

@@ -13,11 +13,14 @@ without its claim. Answers are read the way WeChatClient reads them, errors incl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import selectors
+import socket
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from typing import Any
@@ -113,30 +116,55 @@ class BatchSender:
     def send(
         self,
         messages: Sequence[Outgoing],
-        claim: Callable[[list[Hashable]], set[Hashable]],
+        claim: Callable[[list[Hashable]], set[Hashable] | Future],
         answered: Callable[[Outgoing, WeChatError | None], bool],
     ) -> list[Outgoing]:
         """Send each message the caller claims; `answered(message, error)` hears every outcome
-        and returns False to stop claiming more. Returns the messages never claimed."""
+        and returns False to stop claiming more. Returns the messages never claimed.
+
+        `claim(keys)` returns the claimed keys, or a Future of them: then the claim (a commit)
+        runs while the requests already in flight are answered, and the claimed requests are
+        written the moment it completes. One claim at a time."""
         todo = deque(messages)
         selector = selectors.DefaultSelector()
+        wake_read, wake_write = socket.socketpair()
+        wake_read.setblocking(False)
+        selector.register(wake_read, selectors.EVENT_READ, None)
         in_flight: dict[HTTPConnection, tuple[Outgoing, float]] = {}
+        pending: tuple[Future, list[Outgoing]] | None = None
         claiming = True
         # Claims are batched: wait for half the slots to free up (or the last few), so one
-        # half is answered while the other half is claimed (a commit) and written.
+        # half is answered while the other half is claimed and written.
         batch = max(1, self.concurrency // 2)
+
+        def write_claimed(chosen: list[Outgoing], claimed: set) -> None:
+            token = self.provider.get()
+            for message in chosen:
+                if message.key in claimed:
+                    self._write(message, token, selector, in_flight, answered)
+
         try:
-            while in_flight or (todo and claiming):
+            while in_flight or pending or (todo and claiming):
                 free = self.concurrency - len(in_flight)
-                if claiming and todo and free >= min(batch, len(todo)):
+                if pending is None and claiming and todo and free >= min(batch, len(todo)):
                     chosen = [todo.popleft() for _ in range(min(free, len(todo)))]
                     claimed = claim([m.key for m in chosen])
-                    token = self.provider.get()
-                    for message in chosen:
-                        if message.key in claimed:
-                            self._write(message, token, selector, in_flight, answered)
+                    if isinstance(claimed, Future):
+                        pending = (claimed, chosen)
+                        claimed.add_done_callback(lambda _f: wake_write.send(b"."))
+                    else:
+                        write_claimed(chosen, claimed)
                     continue
-                for key, _ in selector.select(self._next_wait(in_flight)):
+                wait = self._next_wait(in_flight) if in_flight else None
+                for key, _ in selector.select(wait):
+                    if key.data is None:  # a claim completed: write its requests now
+                        with contextlib.suppress(BlockingIOError):
+                            wake_read.recv(64)
+                        if pending is not None and pending[0].done():
+                            future, chosen = pending
+                            pending = None
+                            write_claimed(chosen, future.result())
+                        continue
                     connection = key.data
                     message, _started = in_flight.pop(connection)
                     selector.unregister(connection.sock)
@@ -152,9 +180,14 @@ class BatchSender:
                         claiming = False
                 self._expire(in_flight, selector, answered)
         finally:
+            if pending is not None:
+                with contextlib.suppress(Exception):
+                    pending[0].result()  # never leave a claim running behind us
             for connection in in_flight:
                 connection.close()
             selector.close()
+            wake_read.close()
+            wake_write.close()
         return list(todo)
 
     def _write(self, message, token, selector, in_flight, answered) -> None:
