@@ -384,10 +384,14 @@ def test_nginx_accepts_the_site(tmp_path):
     site = _nginx().replace("/etc/ssl/certs/hub.example.com.pem", str(cert))
     site = site.replace("/etc/ssl/private/hub.example.com.key", str(key))
     (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    temp_paths = " ".join(  # inside tmp_path, so that nginx -t need not create system paths
+        f"{kind}_temp_path {tmp_path}/{kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     mime = "include /etc/nginx/mime.types;" if Path("/etc/nginx/mime.types").exists() else ""
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-        f"http {{ {mime} access_log off; include {tmp_path}/site.conf; }}\n",
+        f"http {{ {mime} access_log off; {temp_paths} include {tmp_path}/site.conf; }}\n",
         encoding="utf-8",
     )
     result = subprocess.run(
