@@ -19,6 +19,7 @@ goal is p99 < 100 ms for every sort key, filter and deep page.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -196,6 +197,30 @@ def write_path(app, runs: int) -> None:
     )
 
 
+def whole_month(app, runs: int) -> None:
+    """What a page cost before: the statement that joins every community with its three
+    months and sorts them all (still the CSV export's), with LIMIT 20, run directly."""
+    from service_hub.auth.tokens import Principal
+    from service_hub.kpis.queries import table_query
+
+    principal = Principal(kind="staff", id=0, role="manager")
+    with app.app_context():
+        for sort in ("orders", "satisfaction_index"):
+            stmt = table_query(principal, MONTH, sort, True, None).limit(20)
+            times = []
+            for _ in range(runs // 2):
+                started = time.perf_counter()
+                db.session.execute(stmt).all()
+                times.append(time.perf_counter() - started)
+                db.session.rollback()
+            times.sort()
+            print(
+                f"(before, same run) whole-month statement sorted by {sort}, LIMIT 20, SQL only: "
+                f"p50 {statistics.median(times) * 1000:.1f} ms, "
+                f"p99 {times[max(0, int(len(times) * 0.99) - 1)] * 1000:.1f} ms"
+            )
+
+
 def timed(client, url: str, headers: dict, runs: int) -> tuple[float, float]:
     times = []
     for _ in range(runs):
@@ -205,6 +230,23 @@ def timed(client, url: str, headers: dict, runs: int) -> tuple[float, float]:
         assert response.status_code == 200, (url, response.json)
     times.sort()
     return statistics.median(times) * 1000, times[max(0, int(len(times) * 0.99) - 1)] * 1000
+
+
+def timed_with(client, case: tuple, reference: tuple, runs: int):
+    """p50 and p99 (ms) of a case and of the reference, their requests taking turns."""
+    times: dict[int, list[float]] = {0: [], 1: []}
+    for _ in range(runs):
+        for n, (url, headers) in enumerate((case, reference)):
+            started = time.perf_counter()
+            response = client.get(url, headers=headers)
+            times[n].append(time.perf_counter() - started)
+            assert response.status_code == 200, (url, response.json)
+
+    def summary(values: list[float]) -> tuple[float, float]:
+        values.sort()
+        return statistics.median(values) * 1000, values[max(0, int(len(values) * 0.99) - 1)] * 1000
+
+    return summary(times[0]), summary(times[1])
 
 
 def reuse_app():
@@ -302,28 +344,40 @@ def main() -> None:
         ),
     ]
 
-    # References, from the same run and the same client.
+    # Warm up: each case once (statement caches, prepared statements, the buffer cache), so
+    # the figures are the steady state the dashboard sees, not the first request of each.
+    for _label, url, headers in cases:
+        assert client.get(url, headers=headers).status_code == 200, url
+
+    # References, from the same run and the same client, interleaved with each case (one
+    # request of the case, one of the reference, in turn), so both see the same load.
+    reference = (f"{base.split('?')[0]}/1?months=1&until={MONTH}", manager)
     health = timed(client, "/healthz", {}, args.runs * 2)
-    pk_read = timed(client, f"{base.split('?')[0]}/1?months=1&until={MONTH}", manager, args.runs)
-    print(f"reference GET /healthz: p50 {health[0]:.1f} ms, p99 {health[1]:.1f} ms")
+    print(f"GET /healthz before the cases: p50 {health[0]:.1f} ms, p99 {health[1]:.1f} ms")
     print(
-        f"reference one community, one month (PK read, same auth): "
-        f"p50 {pk_read[0]:.1f} ms, p99 {pk_read[1]:.1f} ms"
+        "reference, interleaved with each case: one community's KPIs for one month "
+        "(a primary-key read through the same authenticated stack)"
     )
-    print(f"{'case':<52} {'p50':>7} {'p99':>7}  {'p99/healthz':>11}  {'p99/PK':>7}  goal")
-    worst = 0.0
+    print(
+        f"{'case':<50} {'p50':>6} {'p99':>6} | {'ref p50':>7} {'ref p99':>7} | "
+        f"{'p50/ref':>7} {'p99/ref':>7} | goal p99 < {GOAL_MS:.0f} ms"
+    )
+    worst, misses = 0.0, 0
     for label, url, headers in cases:
-        p50, p99 = timed(client, url, headers, args.runs)
+        (p50, p99), (r50, r99) = timed_with(client, (url, headers), reference, args.runs)
         worst = max(worst, p99)
+        misses += p99 >= GOAL_MS
         print(
-            f"{label:<52} {p50:7.1f} {p99:7.1f}  {p99 / health[1]:10.1f}x  "
-            f"{p99 / pk_read[1]:6.1f}x  {'ok' if p99 < GOAL_MS else 'MISSED'}"
+            f"{label:<50} {p50:6.1f} {p99:6.1f} | {r50:7.1f} {r99:7.1f} | "
+            f"{p50 / r50:7.1f} {p99 / r99:7.1f} | {'ok' if p99 < GOAL_MS else 'MISSED'}"
         )
     for label, url in extra:
-        p50, p99 = timed(client, url, manager, args.runs)
+        (p50, p99), (r50, r99) = timed_with(client, (url, manager), reference, args.runs)
         print(
-            f"{label:<52} {p50:7.1f} {p99:7.1f}  {p99 / health[1]:10.1f}x  {p99 / pk_read[1]:6.1f}x"
+            f"{label:<50} {p50:6.1f} {p99:6.1f} | {r50:7.1f} {r99:7.1f} | "
+            f"{p50 / r50:7.1f} {p99 / r99:7.1f} |"
         )
+    whole_month(app, args.runs)
     if args.write_path:
         write_path(app, args.runs * 4)
     health_after = timed(client, "/healthz", {}, args.runs * 2)
@@ -331,8 +385,9 @@ def main() -> None:
         f"reference GET /healthz again: p50 {health_after[0]:.1f} ms, p99 {health_after[1]:.1f} ms"
     )
     print(
-        f"worst p99 of {len(cases)} sort/filter/page cases: {worst:.1f} ms "
-        f"(goal < {GOAL_MS:.0f} ms: {'met' if worst < GOAL_MS else 'NOT met'})"
+        f"worst p99 of {len(cases)} sort/filter/page cases: {worst:.1f} ms; "
+        f"{misses} at or over {GOAL_MS:.0f} ms (goal: {'met' if not misses else 'NOT met'}); "
+        f"load average now {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
 
 

@@ -275,7 +275,7 @@ def _page(month: str, sort: str, descending: bool, filters: list, offset: int, l
                 sa.cast(sa.null(), sa.Float).label("figure"), sa.literal(1).label("unknown")
             )
             .where(key.is_(None))
-            .order_by(Now.community_id)
+            .order_by(key, Now.community_id)  # = by id; the order of the figure's index
             .limit(wanted)
             .subquery()
         )
