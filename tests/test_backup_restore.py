@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER_URL, BASE_NAME = PG_URL.rsplit("/", 1)
 SOURCE, RESTORED = f"{BASE_NAME}_backup_source", f"{BASE_NAME}_backup_restored"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+BACKUP_KEEP_DAYS = 14
 
 
 def _unavailable(reason: str) -> None:
@@ -98,11 +100,18 @@ def backup(tmp_path_factory):
     _admin(f'CREATE DATABASE "{SOURCE}"')
     try:
         _seed_source(uploads)
+        backups.mkdir()
+        for name, days in (("old", BACKUP_KEEP_DAYS + 1), ("recent", BACKUP_KEEP_DAYS - 1)):
+            earlier = backups / f"service-hub-{name}.dump"  # dumps of earlier nights
+            earlier.write_bytes(b"")
+            then = time.time() - days * 86400
+            os.utime(earlier, (then, then))
         environment = {
             "PATH": f"/usr/bin:/bin:{os.environ.get('PATH', '')}",
             "DATABASE_URL": f"{SERVER_URL}/{SOURCE}",
             "UPLOAD_DIR": str(uploads),
             "BACKUP_DIR": str(backups),
+            "BACKUP_KEEP_DAYS": str(BACKUP_KEEP_DAYS),
         }
         made = subprocess.run(
             [str(ROOT / "deploy" / "backup.sh")],
@@ -113,7 +122,7 @@ def backup(tmp_path_factory):
         )
         print(made.stdout + made.stderr)
         assert made.returncode == 0
-        (dump,) = backups.glob("service-hub-*.dump")
+        (dump,) = set(backups.glob("service-hub-*.dump")) - {backups / "service-hub-recent.dump"}
         # The restore of docs/operations.md: a fresh database, pg_restore into it.
         _admin(f'CREATE DATABASE "{RESTORED}"')
         restored = subprocess.run(
@@ -195,6 +204,13 @@ def test_backup_holds_every_uploaded_image(backup):
     images = files(backup["uploads"])
     assert images  # the seed's completion photos
     assert files(backup["backups"] / "uploads") == images
+
+
+def test_backup_deletes_only_dumps_older_than_the_retention(backup):
+    kept = sorted(path.name for path in backup["backups"].glob("service-hub-*.dump"))
+    assert len(kept) == 2
+    assert "service-hub-recent.dump" in kept
+    assert "service-hub-old.dump" not in kept
 
 
 def test_db_upgrade_after_restore_keeps_the_restored_migration(backup):
