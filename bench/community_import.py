@@ -16,8 +16,10 @@ The database's public schema is dropped and rebuilt by the migrations (bench/com
   `community_ref`, a copy of `community` with every one of its indexes and constraints
   (types cast, text trimmed, tier and status normalised and the grid cell computed in SQL);
   then the same again.
-It prints each run, the medians and measured/reference, and checks that both tables hold the
-same rows (every written column but id and the timestamps).
+It prints each run, the medians, their ratio and the median of the runs' own ratios (each
+run's pair is measured minutes apart at most, so on a shared machine it is the steadier
+figure), and checks that both tables hold the same rows (every written column but id and
+the timestamps).
 """
 
 from __future__ import annotations
@@ -167,6 +169,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--csv", type=Path, help="reuse a CSV written by an earlier run")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each run shows as it ends
 
     workdir = Path(tempfile.mkdtemp())
     path = args.csv or workdir / "communities.csv"
@@ -206,10 +209,11 @@ def main() -> None:
         ("re-import, unchanged", results["again"], results["ref_again"]),
     ):
         m, r = statistics.median(ours), statistics.median(theirs)
-        ratios = ", ".join(f"{a / b:.2f}" for a, b in zip(ours, theirs, strict=True))
+        ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
         print(
-            f"{label}: measured {m:.2f} s, reference {r:.2f} s, measured/reference {m / r:.2f} "
-            f"(medians of {len(ours)}; per run {ratios})"
+            f"{label}: measured {m:.2f} s, reference {r:.2f} s, ratio of the medians {m / r:.2f}; "
+            f"median of the runs' ratios {statistics.median(ratios):.2f} "
+            f"(per run {', '.join(f'{x:.2f}' for x in ratios)}; {len(ours)} runs)"
         )
 
 

@@ -232,6 +232,14 @@ def test_counts_add_up_across_batches(app):
     assert counts == (6, 4, 1, 1)
 
 
+def test_a_file_of_bad_rows_is_reported_in_full_whatever_the_batch_size(app):
+    content = csv_bytes(*(row(f"Z{n}", tier="X") for n in range(5)), row("Z9"))
+    with app.app_context():
+        report = importer.import_communities(io.BytesIO(content), batch_size=2)
+    assert (report.rows, report.inserted, report.rejected_total) == (6, 1, 5)
+    assert [r["line"] for r in report.rejected] == [2, 3, 4, 5, 6]
+
+
 def test_a_row_the_database_refuses_is_reported_and_its_batch_is_written(app, monkeypatch):
     real = importer._upsert_rows
 

@@ -238,23 +238,17 @@ def _checked_chunks(
     chunk (perhaps with an empty batch) at the end of the file. Touches no database."""
     check = row_checker(positions)
     first_line_of: dict[str, int] = {}
-    chunk = _Chunk()
-    end_of_previous = reader.line_num
-    for fields in _records(reader):
-        line, end_of_previous = end_of_previous + 1, reader.line_num
-        if not fields:
-            continue
-        chunk.rows += 1
-        if isinstance(fields, csv.Error):
-            chunk.rejected.append((line, "", f"unreadable CSV: {fields}", "无法解析的CSV行"))
-            continue
+    bad_lines = lines.bad_lines  # filled as lines are read
+
+    def checked(fields: list[str], line: int) -> Row | tuple[int, str, str, str]:
+        """The slow path, for a row with a problem (or a region, or a bad line in the file):
+        the row, or its rejection naming every problem."""
         try:
-            if lines.bad_lines and lines.bad_lines.intersection(range(line, reader.line_num + 1)):
+            if bad_lines and bad_lines.intersection(range(line, reader.line_num + 1)):
                 raise _RowError(
                     "the line is not valid UTF-8 (save the file as 'CSV UTF-8')",
                     "该行不是UTF-8编码（请另存为“CSV UTF-8”格式）",
                 )
-            # The fast check passes a good row; parse_row names the problems of the others.
             row = check(fields) or _as_row(parse_row(fields, positions))
             if region:
                 _check_region(row, region)
@@ -265,16 +259,43 @@ def _checked_chunks(
         except _RowError as error:
             whole = len(fields) == len(positions)
             code = fields[positions["external_code"]].strip() if whole else ""
-            chunk.rejected.append((line, code, error.reason, error.reason_zh))
-            if len(chunk.rejected) >= batch_size:  # a file of bad rows: bounded memory
+            return (line, code, error.reason, error.reason_zh)
+        return row
+
+    chunk = _Chunk()
+    batch, rejected, rows = chunk.batch, chunk.rejected, 0
+    end_of_previous = reader.line_num
+    while True:
+        try:
+            # The loop every good row takes: as few steps as possible.
+            for fields in reader:
+                line, end_of_previous = end_of_previous + 1, reader.line_num
+                if not fields:
+                    continue
+                rows += 1
+                row = None if bad_lines or region else check(fields)
+                if row is None or row[_CODE] in first_line_of:
+                    row = checked(fields, line)
+                    if isinstance(row[0], int):  # a rejection: (line, code, reason, reason_zh)
+                        rejected.append(row)
+                        if len(rejected) < batch_size:  # a file of bad rows: bounded memory
+                            continue
+                        row = None
+                if row is not None:
+                    first_line_of[row[_CODE]] = line
+                    batch.append((line, row))
+                    if len(batch) < batch_size:
+                        continue
+                chunk.rows = rows
                 yield chunk
                 chunk = _Chunk()
-            continue
-        first_line_of[row[_CODE]] = line
-        chunk.batch.append((line, row))
-        if len(chunk.batch) >= batch_size:
-            yield chunk
-            chunk = _Chunk()
+                batch, rejected, rows = chunk.batch, chunk.rejected, 0
+            break
+        except csv.Error as error:  # a record the csv module cannot read; go on after it
+            line, end_of_previous = end_of_previous + 1, reader.line_num
+            rows += 1
+            rejected.append((line, "", f"unreadable CSV: {error}", "无法解析的CSV行"))
+    chunk.rows = rows
     yield chunk
 
 
