@@ -26,7 +26,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from service_hub.plumbing.config import load_config
+from service_hub.plumbing.config import check_config, load_config
 from service_hub.plumbing.errors import message_zh_for
 from service_hub.uploads import routes as upload_routes
 from service_hub.uploads import storage
@@ -261,6 +261,26 @@ def test_environment_file_names_every_setting_the_service_reads():
     read |= _settings_read_by(ROOT / "gunicorn.conf.py")
     assert len(read) > 30  # the pattern still finds config.py's settings
     assert sorted(read - set(_env_example())) == []
+
+
+def _systemd_value(raw: str) -> str:
+    """A value as systemd's EnvironmentFile reads it: quotes count only around a whole value
+    (src/basic/env-file.c), and the file uses no backslashes."""
+    assert "\\" not in raw
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        return raw[1:-1]
+    assert not raw.startswith(("'", '"')), raw
+    return raw
+
+
+def test_environment_file_filled_in_is_a_configuration_the_app_accepts():
+    # Optional settings included, as written (commented out) in the file.
+    env = {key: _systemd_value(value) for key, value in _env_example().items()}
+    env["SECRET_KEY"] = "0123456789abcdef" * 4
+    env["METRICS_TOKEN"] = "metrics-token-0123456789"
+    config = load_config(env)
+    check_config(config)
+    assert config["DISPATCH_WEIGHTS"]["standing"] == 0.45  # a JSON value survived the quoting
 
 
 def test_environment_file_is_for_production_behind_one_proxy():
