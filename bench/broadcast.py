@@ -149,6 +149,8 @@ def timed_run(residents: int, worker_count: int) -> float:
             wait_finished(app, residents)
             seconds = time.perf_counter() - started
             cpu += sum(cpu_seconds(proc.pid) for proc in procs)
+            redis = app.extensions["job_queue"].redis
+            jobs = sorted(w.successful_job_count for w in Worker.all(connection=redis))
         finally:
             stop(procs)
         inbox, sent, final, total = counts(app)
@@ -158,7 +160,7 @@ def timed_run(residents: int, worker_count: int) -> float:
             f"{worker_count} worker(s): {residents} residents in {seconds:.1f} s → "
             f"{sent / seconds:.0f} WeChat messages/s (inbox {inbox}, sent {sent}/{total}, "
             f"{'each resident once' if once else 'MISMATCH'}); worker CPU "
-            f"{cpu * 1000 / residents:.2f} ms a message",
+            f"{cpu * 1000 / residents:.2f} ms a message; jobs done per worker {jobs}",
             flush=True,
         )
         return sent / seconds
