@@ -19,3 +19,39 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 # starting arbiter unlinks whatever is there: a second deployment on the host would take over
 # (and on exit delete) the first one's socket. Keep it inside this deployment instead.
 control_socket = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gunicorn.ctl")
+
+# Prometheus multiprocess mode (service_hub/plumbing/observability.py): each process writes its
+# metrics to files in this directory and /metrics sums them, so a scrape sees every worker.
+# The RQ workers and cron may share it (same variable in their environment). Must be set
+# before prometheus_client is imported: gunicorn reads this file before any worker imports
+# the app.
+metrics_dir = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "instance", "metrics"),
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def on_starting(server):
+    """Forget the metrics of processes that are gone (an earlier run's workers)."""
+    os.makedirs(metrics_dir, exist_ok=True)
+    for name in os.listdir(metrics_dir):
+        pid = name.rsplit("_", 1)[-1].removesuffix(".db")
+        if name.endswith(".db") and (not pid.isdigit() or not _alive(int(pid))):
+            os.remove(os.path.join(metrics_dir, name))
+
+
+def child_exit(server, worker):
+    """A worker that exits stops counting as live (its counters still add up)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dispatch import assignment
 from models import OutboxMessage
+from service_hub.plumbing.observability import OFFERS_EXPIRED
 
 
 def dispatch_order(order_id: int) -> int | None:
@@ -13,7 +14,10 @@ def dispatch_order(order_id: int) -> int | None:
 
 def expire_offer(offer_id: int) -> bool:
     """Job (scheduled): expire an unanswered offer and pass the order on."""
-    return assignment.expire_offer(offer_id)
+    expired = assignment.expire_offer(offer_id)
+    if expired:
+        OFFERS_EXPIRED.inc()
+    return expired
 
 
 def handle_dispatch_message(message: OutboxMessage) -> None:

@@ -7,8 +7,8 @@ import os
 
 from flask import Flask
 
-from service_hub.plumbing import log_redaction
-from service_hub.plumbing.config import check_config, load_config
+from service_hub.plumbing import log_redaction, observability
+from service_hub.plumbing.config import ConfigError, check_config, load_config
 
 log = logging.getLogger("service_hub")
 
@@ -26,7 +26,19 @@ def create_app(config: dict | None = None) -> Flask:
             # A testing app never runs periodic work behind the test's back (tests run jobs
             # themselves); the embedded default does.
             settings["INPROCESS_TIMERS"] = settings["SERVICE_HUB_ENV"] != "testing"
-    check_config(settings)
+    try:
+        check_config(settings)
+    except ConfigError as error:
+        # `flask --help`, `flask db upgrade` and the like work in any environment; what
+        # serves (gunicorn, `flask run`, the workers, cron) refuses (service_hub/cli.py).
+        if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+            raise
+        settings["CONFIG_ERROR"] = str(error)
+
+        @app.before_request
+        def _refuse():  # `flask run` with the refused configuration serves nothing
+            raise ConfigError(settings["CONFIG_ERROR"])
+
     app.config.update(settings)
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -44,9 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
             "SQLALCHEMY_ENGINE_OPTIONS",
             {"pool_pre_ping": True, "connect_args": {"connect_timeout": 3}},
         )
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    observability.configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     log_redaction.install()  # no phone number reaches the logs (docs/privacy.md)
 
@@ -64,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
         app, db, directory=migrations, render_as_batch=True, render_item=render_migration_type
     )
     db_setup.init_app(app)
+    observability.init_app(app, state=wiring.metrics_state)
     jobqueue.init_app(app)
     wiring.wire(app)
     ratelimit.init_app(app)

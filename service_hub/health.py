@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.jobqueue import job_queue
+from service_hub.plumbing.observability import metrics_response
 
 blp = Blueprint("health", __name__, description="Liveness and readiness")
 
@@ -52,6 +53,25 @@ class Readiness(MethodView):
             return body, 200
         # Like every unavailable answer (service_hub/plumbing/errors.py): when to ask again.
         return body, 503, {"Retry-After": "5"}
+
+
+@blp.route("/metrics")
+class Metrics(MethodView):
+    @blp.doc(
+        responses={
+            200: {
+                "description": "Prometheus text format 0.0.4",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    @blp.alt_response(401, response="UNAUTHORIZED", description="not METRICS_TOKEN's bearer")
+    @blp.alt_response(404, response="NOT_FOUND", description="METRICS_TOKEN is not set")
+    def get(self):
+        """Prometheus metrics of every process (requests, jobs, WeChat calls, SLA breaches,
+        expired offers; queue depths and the outbox backlog read at scrape time), only with
+        `Authorization: Bearer <METRICS_TOKEN>` (docs/operations.md, "Observability")."""
+        return metrics_response()
 
 
 def _database_ok() -> bool:

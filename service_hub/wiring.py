@@ -9,7 +9,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import Flask, current_app
 
 from dispatch.assignment import sweep
 from dispatch.jobs import handle_dispatch_message
@@ -27,8 +30,9 @@ from service_hub.coupons.rewards import reward_first_binding
 from service_hub.kpis.rollup import count_event
 from service_hub.orders.service import manages_region, on_accepted, on_cancelled, on_complained
 from service_hub.plumbing import outbox
+from service_hub.plumbing.extensions import db
 from service_hub.plumbing.jobqueue import InProcessJobQueue
-from service_hub.plumbing.outbox import redeliver_overdue, relay_stale
+from service_hub.plumbing.outbox import OutboxMessage, redeliver_overdue, relay_stale
 from service_hub.sla.checks import check_promises
 from service_hub.sla.tracking import track
 from service_hub.visits.service import open_order_visit
@@ -94,3 +98,31 @@ def wire(app: Flask) -> None:
     if isinstance(queue, InProcessJobQueue) and app.config["INPROCESS_TIMERS"]:
         for func, queue_name, seconds in PERIODIC_JOBS:
             queue.every(queue_name, seconds, func)
+
+
+def metrics_state() -> dict:
+    """Figures /metrics reads when scraped (service_hub/plumbing/observability.py): jobs
+    waiting per queue, and outbox rows not yet handed to the queue with the oldest's age."""
+    queue = current_app.extensions["job_queue"]
+    if isinstance(queue, InProcessJobQueue):
+        depths = {"in-process": queue._ready.qsize()}
+    else:
+        depths = {name: q.count for name, q in queue.queues.items()}
+    waiting, oldest = db.session.execute(
+        sa.select(sa.func.count(), sa.func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.relayed_at.is_(None)
+        )
+    ).one()
+    db.session.rollback()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
+    return {
+        "service_hub_queue_jobs_waiting": ("Jobs waiting in each queue", depths, "queue"),
+        "service_hub_outbox_unrelayed": ("Outbox rows not yet handed to the queue", waiting, ""),
+        "service_hub_outbox_oldest_unrelayed_seconds": (
+            "Age of the oldest outbox row not yet handed to the queue",
+            age,
+            "",
+        ),
+    }

@@ -28,8 +28,10 @@ from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
 from rq.timeouts import UnixSignalDeathPenalty
 
+from service_hub.plumbing.config import refuse_to_serve
 from service_hub.plumbing.errors import is_database_outage
 from service_hub.plumbing.jobqueue import OUTAGE_MAX_PAUSE, QUEUE_NAMES, RQJobQueue, outage_pause
+from service_hub.plumbing.observability import count_job, request_id_bound
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +105,14 @@ class AppContextMixin:
         # Leaving the context removes the job's session (rolled back, its connection returned
         # to the pool), whether the job finished, raised or timed out; RQ records the outcome
         # inside it, after the job.
-        with self.flask_app.app_context():
-            return super().perform_job(job, queue, execution)
+        request_id = job.meta.get("request_id") or f"job:{job.id}"
+        started, ok = time.perf_counter(), False
+        with self.flask_app.app_context(), request_id_bound(request_id):
+            try:
+                ok = super().perform_job(job, queue, execution)
+                return ok
+            finally:
+                count_job(queue.name, job.func_name, ok, time.perf_counter() - started)
 
     def execute_job(self, job, queue):  # noqa: D102 - RQ's hook (in this process, forking or not)
         try:
@@ -175,6 +183,7 @@ def worker_command(
     with_scheduler: bool,
 ):
     """Start an RQ worker on QUEUES (default: dispatch notifications default)."""
+    refuse_to_serve(current_app.config)
     app = current_app._get_current_object()
     attempt, done = 0, 0
     while True:
@@ -246,6 +255,8 @@ class OutageTolerantCronScheduler(CronScheduler):
 def cron_command():
     """Run RQ's cron scheduler for the periodic jobs in service_hub/wiring.py (run one)."""
     from service_hub.wiring import PERIODIC_JOBS
+
+    refuse_to_serve(current_app.config)
 
     job_queue = current_app.extensions["job_queue"]
     if not isinstance(job_queue, RQJobQueue):

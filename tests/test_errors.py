@@ -15,7 +15,8 @@ def _error(response) -> dict:
     error = body["error"]
     assert isinstance(error["code"], str) and error["code"]
     assert isinstance(error["message"], str) and error["message"]
-    assert set(error) <= {"code", "message", "message_zh", "fields", "details"}
+    assert set(error) <= {"code", "message", "message_zh", "fields", "details", "request_id"}
+    assert isinstance(error["request_id"], str) and error["request_id"]  # to quote when asking
     return error
 
 

@@ -29,7 +29,8 @@ def _routes(app) -> set[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         path = rule.rule
         api_route = path.startswith("/api/v1") and path not in UNDOCUMENTED
-        if not (api_route or path in ("/healthz", "/readyz")) or path.startswith(DOCS_ASSETS):
+        operator_route = path in ("/healthz", "/readyz", "/metrics")
+        if not (api_route or operator_route) or path.startswith(DOCS_ASSETS):
             continue
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             routes.add((_openapi_path(path), method.lower()))
@@ -186,6 +187,7 @@ RESOURCE_OWNERS = {
     "healthz": "health",
     "kpis": "kpis",
     "me": "auth",
+    "metrics": "health",
     "moderation": "qa",
     "orders": "orders",
     "questions": "qa",

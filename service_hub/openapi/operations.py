@@ -58,6 +58,14 @@ P = "/api/v1"
 OPERATIONS: dict[str, Operation] = {
     "GET /healthz": Operation("check_liveness"),
     "GET /readyz": Operation("check_readiness"),
+    "GET /metrics": Operation(
+        "get_metrics",
+        media={
+            "text/plain": "# HELP service_hub_http_requests_total HTTP requests answered\n"
+            "# TYPE service_hub_http_requests_total counter\n"
+            'service_hub_http_requests_total{method="GET",route="/healthz",status="200"} 42.0\n'
+        },
+    ),
     # auth
     f"POST {P}/auth/wechat-login": Operation("wechat_login"),
     f"POST {P}/auth/staff-login": Operation("staff_login", response=STAFF_TOKEN),

@@ -151,11 +151,27 @@ def load_config(environ: dict[str, str] | None = None, instance_path: str = "ins
         "ACCEPTANCE_AUTO_HOURS": _number(env, "ACCEPTANCE_AUTO_HOURS", "72"),
         # Coupons: residents hear of an unused coupon this many hours before it expires.
         "COUPON_EXPIRY_NOTICE_HOURS": _number(env, "COUPON_EXPIRY_NOTICE_HOURS", "24"),
+        # Observability (service_hub/plumbing/observability.py, docs/operations.md): log lines
+        # as JSON in production, text elsewhere; /metrics only with this bearer token; errors
+        # to Sentry when a DSN is given.
+        "LOG_FORMAT": env.get("LOG_FORMAT") or ("json" if service_env == "production" else "text"),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "info"),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        "SENTRY_DSN": env.get("SENTRY_DSN") or None,
     }
 
 
 def check_config(config: dict) -> None:
-    """Refuse to run outside development and testing without a real secret."""
+    """Refuse to run outside development and testing without a real secret, and refuse
+    settings that cannot work."""
+    if config.get("LOG_FORMAT", "text") not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be json or text, not {config['LOG_FORMAT']!r}")
+    level = str(config.get("LOG_LEVEL", "info")).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL must be debug, info, warning or error, not {level.lower()!r}")
+    token = config.get("METRICS_TOKEN")
+    if token is not None and len(token) < 16:
+        raise ConfigError("METRICS_TOKEN must be at least 16 characters (or unset: no /metrics)")
     if config["SERVICE_HUB_ENV"] == "production":
         secret = config.get("SECRET_KEY") or ""
         if secret == DEV_SECRET_KEY or len(secret) < 32:
@@ -163,3 +179,12 @@ def check_config(config: dict) -> None:
                 "SECRET_KEY must be set to a random value of at least 32 characters in "
                 "production (for example: python -c 'import secrets; print(secrets.token_hex(32))')"
             )
+
+
+def refuse_to_serve(config: dict) -> None:
+    """Commands that serve (workers, cron, the demo) stop here when the configuration was
+    refused: `flask --help` and `flask db upgrade` work without a SECRET_KEY, serving not."""
+    if config.get("CONFIG_ERROR"):
+        import click
+
+        raise click.ClickException(config["CONFIG_ERROR"])

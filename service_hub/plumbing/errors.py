@@ -11,6 +11,8 @@ from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalErr
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from service_hub.plumbing.observability import current_request_id, report_error
+
 log = logging.getLogger(__name__)
 
 
@@ -75,6 +77,12 @@ class ErrorBodySchema(ma.Schema):
         metadata={"description": "中文提示, shown to people: present on every error"},
     )
     fields = ma.fields.Dict(metadata={"description": "field name → list of problems"})
+    request_id = ma.fields.String(
+        metadata={
+            "description": "the request's id (the X-Request-ID sent, or one made): quote it "
+            "when reporting a problem; every log line of the request carries it"
+        }
+    )
     details = ma.fields.Dict()
 
 
@@ -116,6 +124,9 @@ def error_response(status: int, code: str, message: str, **extra):
     body = {"code": code, "message": message}
     body.update({k: v for k, v in extra.items() if v is not None})
     body.setdefault("message_zh", message_zh_for(status))
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
     return jsonify({"error": body}), status
 
 
@@ -253,6 +264,7 @@ def handle_unexpected(error: Exception):
             message_zh="数据已被更新，请重试",
         )
     log.exception("unhandled error")
+    report_error(error)
     return error_response(
         500,
         "internal_error",

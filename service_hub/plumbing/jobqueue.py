@@ -16,6 +16,8 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
+from service_hub.plumbing.observability import current_request_id, job_observed
+
 log = logging.getLogger(__name__)
 
 QUEUE_NAMES = ("dispatch", "notifications", "default")
@@ -38,6 +40,12 @@ def outage_pause(attempt: int) -> float:
 def _check_queue(name: str) -> None:
     if name not in QUEUE_NAMES:
         raise ValueError(f"unknown queue {name!r}; queues are {QUEUE_NAMES}")
+
+
+def _meta() -> dict:
+    """What a job carries of the request that enqueued it (its id, for the job's logs)."""
+    request_id = current_request_id()
+    return {"request_id": request_id} if request_id else {}
 
 
 class RQJobQueue:
@@ -65,7 +73,7 @@ class RQJobQueue:
             [earlier] = Job.fetch_many([job_id], connection=self.redis)
             if earlier is not None:
                 earlier.delete()
-        self.queues[queue_name].enqueue(func, *args, job_id=job_id)
+        self.queues[queue_name].enqueue(func, *args, job_id=job_id, meta=_meta())
 
     def job_states(self, job_ids: list[str]) -> dict[str, str]:
         """For each job id: WAITING (queued, scheduled, deferred, or running within its
@@ -94,14 +102,15 @@ class RQJobQueue:
     def enqueue_in(self, queue_name: str, delay: timedelta, func: Callable, *args) -> None:
         """Run func(*args) after delay (needs a worker started with the scheduler)."""
         _check_queue(queue_name)
-        self.queues[queue_name].enqueue_in(delay, func, *args)
+        self.queues[queue_name].enqueue_in(delay, func, *args, meta=_meta())
 
     def enqueue_many(self, queue_name: str, func: Callable, arg_tuples: Iterable[tuple]) -> int:
         """Enqueue one job per argument tuple in a single Redis pipeline."""
         from rq import Queue
 
         _check_queue(queue_name)
-        jobs = [Queue.prepare_data(func, args=args) for args in arg_tuples]
+        meta = _meta()
+        jobs = [Queue.prepare_data(func, args=args, meta=meta) for args in arg_tuples]
         if jobs:
             self.queues[queue_name].enqueue_many(jobs)
         return len(jobs)
@@ -140,7 +149,7 @@ class InProcessJobQueue:
         if job_id is not None:
             self._waiting.add(job_id)
             self._failed.discard(job_id)
-        self._ready.put((func, args, job_id))
+        self._ready.put((func, args, job_id, queue_name, current_request_id()))
 
     def job_states(self, job_ids: list[str]) -> dict[str, str]:
         """For each job id: WAITING, FAILED, or GONE (run, or lost with a restart)."""
@@ -157,7 +166,10 @@ class InProcessJobQueue:
         _check_queue(queue_name)
         with self._lock:
             due = time.monotonic() + delay.total_seconds()
-            heapq.heappush(self._scheduled, (due, next(self._counter), func, args))
+            heapq.heappush(
+                self._scheduled,
+                (due, next(self._counter), func, args, queue_name, current_request_id()),
+            )
             self._lock.notify()
 
     def enqueue_many(self, queue_name: str, func: Callable, arg_tuples: Iterable[tuple]) -> int:
@@ -192,8 +204,8 @@ class InProcessJobQueue:
         """Make every scheduled job due immediately (tests use this instead of sleeping)."""
         with self._lock:
             jobs, self._scheduled = self._scheduled, []
-        for _, _, func, args in sorted(jobs):
-            self._ready.put((func, args, None))
+        for _, _, func, args, queue_name, request_id in sorted(jobs, key=lambda j: j[:2]):
+            self._ready.put((func, args, None, queue_name, request_id))
         return len(jobs)
 
     def _promote_due(self) -> None:
@@ -201,16 +213,16 @@ class InProcessJobQueue:
             with self._lock:
                 now = time.monotonic()
                 while self._scheduled and self._scheduled[0][0] <= now:
-                    _, _, func, args = heapq.heappop(self._scheduled)
-                    self._ready.put((func, args, None))
+                    _, _, func, args, queue_name, request_id = heapq.heappop(self._scheduled)
+                    self._ready.put((func, args, None, queue_name, request_id))
                 wait = self._scheduled[0][0] - now if self._scheduled else None
                 self._lock.wait(timeout=wait)
 
     def _run(self) -> None:
         while True:
-            func, args, job_id = self._ready.get()
+            func, args, job_id, queue_name, request_id = self._ready.get()
             try:
-                with self.app.app_context():
+                with self.app.app_context(), job_observed(queue_name, func, request_id):
                     func(*args)
             except Exception:
                 log.exception("in-process job %s%r failed", getattr(func, "__name__", func), args)

@@ -27,6 +27,7 @@ from models import OrderStatus, ServiceOrder, ServiceType, SlaBreach, SlaState, 
 from models.base import utcnow
 from models.order import in_sla_step
 from service_hub.plumbing.extensions import db
+from service_hub.plumbing.observability import SLA_BREACHES
 from service_hub.plumbing.sql import retry_transient
 from service_hub.sla.alerts import raise_alerts, unassigned_alert
 from service_hub.sla.deadlines import DUE_COLUMNS, TARGETS, risk_margin, state_of
@@ -144,6 +145,7 @@ def check_promises(now: datetime | None = None) -> dict[str, int]:
     """Job: mark breached and at-risk orders (one transaction), then pass each newly at-risk
     order whose offer is unanswered to the next engineer (one transaction each)."""
     counts, unanswered = _mark(now or utcnow())
+    SLA_BREACHES.inc(counts["breached"])
     why = "accept deadline near: offer expired early"
     counts["redispatched"] = sum(1 for order_id in unanswered if expire_early(order_id, why))
     return counts

@@ -7,7 +7,22 @@ from typing import Any
 
 import requests
 
+from service_hub.plumbing.observability import WECHAT_CALLS
+
 DEFAULT_TIMEOUT_SECONDS = 5.0
+
+
+def _result(response: requests.Response) -> str:
+    """A call's result for the metrics: ok, WeChat's errcode, or http_<status>."""
+    if response.status_code >= 400:
+        return f"http_{response.status_code}"
+    if not response.headers.get("Content-Type", "").startswith(("application/json", "text/")):
+        return "ok"  # an image (the mini-program code) is its own success
+    try:
+        errcode = response.json().get("errcode", 0)
+    except (ValueError, AttributeError):
+        return "unreadable"
+    return "ok" if errcode in (0, None) else str(errcode)
 
 
 class WeChatError(Exception):
@@ -205,9 +220,11 @@ class WeChatClient:
         """Make one HTTP call, mapping transport failures to WeChatUnavailable."""
         failure = None
         try:
-            return self.session.request(
+            response = self.session.request(
                 method, self.base_url + path, timeout=self.timeout, **kwargs
             )
+            WECHAT_CALLS.labels(endpoint, _result(response)).inc()
+            return response
         except requests.Timeout:
             failure = f"no answer within {self.timeout:g}s"
         except requests.RequestException as exc:
@@ -216,6 +233,7 @@ class WeChatClient:
             failure = f"request failed ({type(exc).__name__})"
         # Raised outside the except block so the original exception, URL and all, is not
         # attached as __context__ and cannot leak through a logged traceback.
+        WECHAT_CALLS.labels(endpoint, "unreachable").inc()
         raise WeChatUnavailable(failure, endpoint)
 
     @staticmethod

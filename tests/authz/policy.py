@@ -161,6 +161,9 @@ TABLE: list[Call] = [
     # Health and sign-in: open to everyone.
     Call("GET", "/healthz", PUBLIC),
     Call("GET", "/readyz", PUBLIC),
+    # Metrics answer only METRICS_TOKEN's bearer; unset here, so hidden from every caller
+    # (tests/test_observability.py tries the token).
+    Call("GET", "/metrics", who(HIDDEN)),
     # A wx.login code is good once, so each caller brings its own.
     Call(
         "POST",
