@@ -2,19 +2,34 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
+PORT ?= 5000
+PIP := $(BIN)/pip install --disable-pip-version-check --progress-bar off
+# pip's own lines, but only what it fetches and what it installed; pipefail keeps its failure.
+PROGRESS := awk '/^(Collecting|Successfully installed)/ { print "   " $$0; fflush() }'
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 BROWSER_PACKAGES := chromium fonts-wqy-microhei
 
 .PHONY: run test lint bench clean browsers
 
-$(STAMP): requirements.txt requirements-dev.txt
+# What the service needs to run (requirements.txt): all `make run` installs.
+$(RUNTIME): requirements.txt
+	@echo ">> Creating $(VENV) and installing the service's requirements (about 30 s the first time)…"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PIP) -r requirements.txt | $(PROGRESS)
+	touch $(RUNTIME)
+
+# Plus the tools to test and lint (requirements-dev.txt: pytest, ruff, Playwright, …).
+$(STAMP): $(RUNTIME) requirements-dev.txt
+	@echo ">> Installing the test and lint tools (requirements-dev.txt)…"
+	$(PIP) -r requirements-dev.txt | $(PROGRESS)
 	touch $(STAMP)
 
-## run: the embedded default (SQLite + in-process queue) with demo data on http://127.0.0.1:5000
-run: $(STAMP)
-	SERVICE_HUB_ENV=development $(BIN)/flask --app wsgi demo
+## run: the embedded default (SQLite + in-process queue) with demo data on http://127.0.0.1:$(PORT)
+run: $(RUNTIME)
+	SERVICE_HUB_ENV=development $(BIN)/flask --app wsgi demo --port $(PORT)
 
 ## browsers: Debian's Chromium (and a Chinese font) for tests/browser, installed when absent
 browsers:

@@ -3,7 +3,8 @@
 import multiprocessing
 import os
 
-bind = os.environ.get("BIND", "0.0.0.0:8000")
+# BIND, else PORT (what Heroku-style runners assign), else 8000.
+bind = os.environ.get("BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # Sync workers: the app does blocking I/O (PostgreSQL, Redis, WeChat) and holds no long
 # connections; 2 × cores + 1 is gunicorn's own rule of thumb.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
