@@ -239,3 +239,72 @@ def test_a_series_up_to_the_running_month_marks_it_partial(app, client, manager,
     path = f"{TABLE}/{community_id}?months=2&until={this_month}"
     series = client.get(path, headers=manager).json["months"]
     assert [m["partial_month"] for m in series] == [False, True]
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize(
+    "key", ["orders", "orders_per_1000", "orders_mom", "satisfaction_index", "urges"]
+)
+def test_pages_follow_on_in_one_order_with_ties_by_community_id(
+    app, client, manager, last_month, key, order
+):
+    _mixed_month(app, last_month)
+    whole = rows(client, manager, month=last_month, sort=key, order=order)
+    paged = []
+    for page in (1, 2, 3):
+        paged += rows(
+            client, manager, month=last_month, sort=key, order=order, page=page, page_size=3
+        )
+    assert ids(paged) == ids(whole)
+    for earlier, later in zip(whole, whole[1:], strict=False):
+        if earlier[key] == later[key]:
+            assert earlier["community_id"] < later["community_id"], (key, earlier, later)
+
+
+def test_a_new_household_count_reorders_the_per_1000_figures(app, client, manager, last_month):
+    from models import Community
+
+    small, large = f.community(app, household_count=1000), f.community(app, household_count=2000)
+    for community_id in (small, large):
+        rollup(app, community_id, last_month, orders_created=10)
+    assert ids(rows(client, manager, month=last_month, sort="orders_per_1000")) == [small, large]
+    with app.app_context():
+        db.session.get(Community, large).household_count = 500
+        db.session.commit()
+    items = rows(client, manager, month=last_month, sort="orders_per_1000")
+    assert [(r["community_id"], r["orders_per_1000"]) for r in items] == [
+        (large, 20.0),
+        (small, 10.0),
+    ]
+
+
+def test_a_community_added_after_its_month_was_read_is_listed(app, client, manager, last_month):
+    first = f.community(app)
+    rollup(app, first, last_month, orders_created=2)
+    assert ids(rows(client, manager, month=last_month)) == [first]
+    added = f.community(app)
+    page = client.get(TABLE, headers=manager, query_string={"month": last_month}).json
+    assert [(r["community_id"], r["orders"]) for r in page["items"]] == [(first, 2), (added, 0)]
+    assert page["total"] == 2
+
+
+def test_a_month_read_while_quiet_is_no_month_to_compare_with(app, client, manager, last_month):
+    community_id = f.community(app)
+    before = shift_month(last_month, -1)
+    rows(client, manager, month=before)  # the quiet month gets its row of zeros
+    rollup(app, community_id, last_month, complaints=3, orders_created=3, orders_completed=3)
+    assert rows(client, manager, month=last_month)[0]["health_warnings"] == []
+    assert rows(client, manager, WARNINGS, month=last_month) == []
+
+
+def test_an_earlier_months_rollup_moves_the_later_months_change(app, client, manager, last_month):
+    from service_hub.kpis.rollup import _bump_month
+
+    community_id = f.community(app)
+    with app.app_context():
+        _bump_month(community_id, last_month, {"orders_created": 10})
+        _bump_month(community_id, shift_month(last_month, -1), {"orders_created": 4})
+        _bump_month(community_id, shift_month(last_month, -1), {"orders_created": 1})
+        db.session.commit()
+    row = rows(client, manager, month=last_month, sort="orders_mom")[0]
+    assert (row["orders"], row["orders_mom"]) == (10, 1.0)

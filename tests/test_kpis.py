@@ -193,3 +193,23 @@ def test_a_quiet_community_is_listed_with_zeros_at_the_bottom(app, client, run_j
     manager = f.staff_auth(app, f.staff(app, "manager"), "manager")
     items = client.get(f"/api/v1/kpis/communities?month={month}", headers=manager).json["items"]
     assert [(r["community_id"], r["orders"]) for r in items] == [(busy, 1), (quiet, 0)]
+
+
+def test_rebuilt_rollups_keep_what_the_table_sorts_by(app, client, run_jobs):
+    run_orders(app, client, run_jobs, f.community(app, household_count=2000), ["complete"])
+    run_orders(app, client, run_jobs, f.community(app, household_count=0), ["complain"])
+    context = ("households", "orders_before", "complaints_before", "orders_year_ago")
+
+    def sortable(app) -> list[tuple]:
+        with app.app_context():
+            rows = db.session.scalars(sa.select(CommunityMonthKpi)).all()
+            figures = ("orders_per_1000", "satisfaction_index", "first_time_fix_rate")
+            return sorted(
+                (r.community_id, *(getattr(r, c) for c in (*context, *figures))) for r in rows
+            )
+
+    incremental = sortable(app)
+    with app.app_context():
+        rollup.rebuild()
+    assert sortable(app) == incremental
+    assert [row[1] for row in incremental] == [2000, 0]

@@ -2,10 +2,11 @@
 
 community_month_kpi gets the community's household count and the orders and complaints of
 the month before and of the same month a year before (filled here from the existing rows),
-then every derived figure the managers' table sorts by as a generated column, and one
-(month, figure, community_id) index per sort key; the plain (month) index gives way to
-(month, community_id). community_month_kpi_fill records how far each month has a row for
-every community (quiet ones with zeros). A trigger carries a change of
+then every derived figure the managers' table sorts by as a generated column, and two
+indexes per sort key, (month, figure, community_id) and (month, figure, community_id DESC),
+one for each direction (ties go by community id ascending in both); the plain (month)
+index gives way to (month, community_id). community_month_kpi_fill records how far each
+month has a row for every community (quiet ones with zeros). A trigger carries a change of
 community.household_count into the community's rows, whatever path makes it.
 
 Revision ID: 0021
@@ -167,6 +168,11 @@ def upgrade():
             "community_month_kpi",
             ["month", name, "community_id"],
         )
+        op.create_index(
+            f"ix_community_month_kpi_{name}_desc",
+            "community_month_kpi",
+            ["month", name, sa.text("community_id DESC")],
+        )
     op.create_table(
         "community_month_kpi_fill",
         sa.Column("month", sa.String(length=7), nullable=False),
@@ -188,6 +194,7 @@ def downgrade():
     op.drop_table("community_month_kpi_fill")
     for name in INDEXED:
         op.drop_index(f"ix_community_month_kpi_{name}", table_name="community_month_kpi")
+        op.drop_index(f"ix_community_month_kpi_{name}_desc", table_name="community_month_kpi")
     op.drop_index("ix_community_month_kpi_month_community", table_name="community_month_kpi")
     op.create_index("ix_community_month_kpi_month", "community_month_kpi", ["month"])
     with op.batch_alter_table("community_month_kpi") as batch:
