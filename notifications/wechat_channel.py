@@ -48,7 +48,7 @@ from service_hub.plumbing.jobqueue import job_queue
 from service_hub.plumbing.sql import dialect_insert
 from service_hub.plumbing.timefmt import local_zone
 from service_hub.wechat.access_token import access_token_provider
-from service_hub.wechat.batch_send import BatchSender, Outgoing
+from service_hub.wechat.batch_send import CLAIMS_IN_FLIGHT, BatchSender, Outgoing
 from service_hub.wechat.client import WeChatError
 
 __all__ = [
@@ -182,7 +182,8 @@ class _Sending:
         ]
         # On PostgreSQL claims commit in a thread while answers arrive (SQLite has one writer).
         on_postgresql = db.session.get_bind().dialect.name == "postgresql"
-        with ThreadPoolExecutor(1, "claims") if on_postgresql else nullcontext() as claimer:
+        claims = ThreadPoolExecutor(CLAIMS_IN_FLIGHT, "claims") if on_postgresql else nullcontext()
+        with claims as claimer:
             self.claimer = claimer
             unclaimed = sender.send(outgoing, self.claim, self.answered)
         self._flush()
