@@ -14,9 +14,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service_hub.kpis.measures import SATISFACTION_PRIOR
 from service_hub.plumbing.extensions import db
 
+# The satisfaction index's Bayesian prior rating and its weight in reviews (the one place it
+# is written; service_hub/kpis/measures.py reads it from here).
+SATISFACTION_PRIOR = (4.0, 5)
 _PRIOR, _WEIGHT = SATISFACTION_PRIOR
 
 

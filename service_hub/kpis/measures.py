@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SATISFACTION_PRIOR = (4.0, 5)  # Bayesian prior rating and its weight in reviews
+from models.kpi import SATISFACTION_PRIOR  # Bayesian prior rating and its weight in reviews
+
 MIN_ORDERS_FOR_TREND = 5  # falling_volume: last month had at least this many orders …
 FALL_RATIO = 0.7  # … and this month has at most this share of them
 MIN_RISING_COMPLAINTS = 2  # rising_complaints: at least this many, and more than last month
