@@ -325,3 +325,22 @@ def test_a_worker_without_a_secret_key_in_production_refuses_to_start(tmp_path):
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- the sample dashboard ------------------------------------------------------------------
+
+
+def test_the_sample_grafana_dashboard_reads_only_metrics_we_export(metrics_app):
+    import re
+
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    expressions = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    named = {
+        re.sub(r"_(bucket|sum|count)$", "", m)
+        for e in expressions
+        for m in re.findall(r"service_hub_[a-z_]+", e)
+    }
+    exported = set(
+        re.findall(r"^# TYPE (service_hub_[a-z_]+) ", _scrape(metrics_app.test_client()), re.M)
+    )
+    assert named and named <= exported, sorted(named - exported)
