@@ -344,3 +344,16 @@ def test_the_sample_grafana_dashboard_reads_only_metrics_we_export(metrics_app):
         re.findall(r"^# TYPE (service_hub_[a-z_]+) ", _scrape(metrics_app.test_client()), re.M)
     )
     assert named and named <= exported, sorted(named - exported)
+
+
+def test_the_demo_stops_before_anything_else_when_its_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**_bare_env(tmp_path), "SERVICE_HUB_ENV": "development"}
+        result = _flask("demo", "--port", str(port), env=env)
+    assert result.returncode != 0
+    assert f"port {port} on 127.0.0.1 is taken" in result.stderr
+    assert "is up" not in result.stdout
+    assert not (tmp_path / "cli.db").exists()  # nothing was migrated or seeded
