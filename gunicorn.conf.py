@@ -15,6 +15,16 @@ keepalive = 5
 max_requests = 5000  # recycle workers now and then, with jitter so they do not all restart
 max_requests_jitter = 500
 accesslog = "-"
+# Access lines as JSON too where the app logs JSON (LOG_FORMAT, json by default in
+# production), with the request id the app answered: the path without its query string
+# (a query may carry what logs must not).
+_production = os.environ.get("SERVICE_HUB_ENV", "production") == "production"
+if (os.environ.get("LOG_FORMAT") or ("json" if _production else "text")) == "json":
+    access_log_format = (
+        '{"time": "%(t)s", "logger": "gunicorn.access", "request_id": "%({x-request-id}o)s", '
+        '"method": "%(m)s", "path": "%(U)s", "status": %(s)s, "bytes": "%(B)s", '
+        '"duration_ms": %(M)s, "remote": "%(h)s"}'
+    )
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # gunicorn's control socket (for `gunicornc`) defaults to one path per user per host, and a
 # starting arbiter unlinks whatever is there: a second deployment on the host would take over
