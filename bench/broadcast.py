@@ -274,8 +274,9 @@ def killed_run(residents: int) -> None:
         app, community_id = prepare(residents, fake)
         [proc] = workers(app, 1, fake)
         announce(app, community_id, "visit:bench:kill")
-        while counts(app)[1] < residents // 4:
-            time.sleep(0.05)
+        # A quarter in, and half-way through a chunk: the worker is mid-send, not between jobs.
+        while counts(app)[1] < residents // 4 + app.config["NOTIFICATION_CHUNK_SIZE"] // 2:
+            time.sleep(0.01)
         proc.kill()
         proc.wait()
         print(f"killed the worker with {counts(app)[1]} sent", flush=True)
@@ -287,9 +288,14 @@ def killed_run(residents: int) -> None:
         finally:
             stop(procs)
         inbox, sent, final, total = counts(app)
+        with app.app_context():
+            failed = db.session.scalar(
+                sa.select(sa.func.count()).where(Delivery.status == "failed")
+            )
         to = [m["touser"] for m in fake.state.sent_messages]
         print(
             f"after restart: inbox {inbox}, deliveries {total} ({final} final), sent {sent}, "
+            f"interrupted (failed, never re-sent) {failed}, "
             f"WeChat got {len(to)} messages for {len(set(to))} distinct residents "
             f"({'exactly once' if len(to) == len(set(to)) == residents else 'MISMATCH'})",
             flush=True,
