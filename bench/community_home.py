@@ -32,6 +32,10 @@ Staleness: with the load stopped, an engineer announces a visit through the API
 worker), until the visit shows, and until it has shown in 30 polls in a row. The documented
 bound: docs/performance.md, "Community home (issue 16, part 2)".
 
+gunicorn.conf.py recycles a worker after 5,000 ± 500 requests; at 2,000 requests/s the app's
+five workers restart within seconds of each other, each importing the app again (about 1.5 s
+of CPU), and a run that falls then serves little: `--no-recycle` measures without restarts.
+
 The database's public schema is dropped and rebuilt; the Redis database is flushed. The client
 shares the machine's two cores with the servers, so every figure is a floor.
 """
@@ -217,10 +221,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve(app_path: str, port: int, env: dict) -> subprocess.Popen:
+def serve(app_path: str, port: int, env: dict, extra: tuple[str, ...] = ()) -> subprocess.Popen:
     """gunicorn with the production settings, serving `app_path` on loopback; ready."""
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", app_path],
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            *extra,
+            app_path,
+        ],
         cwd=ROOT,
         env={**env, "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "warning"},
         stdout=subprocess.DEVNULL,  # the access log, written as in production
@@ -352,6 +362,12 @@ def main() -> None:
         "--communities", type=int, default=1, help="the home requests spread over (1: one page)"
     )
     parser.add_argument("--changes", type=int, default=5, help="visits announced (staleness)")
+    parser.add_argument(
+        "--no-recycle",
+        action="store_true",
+        help="--max-requests 0 for every server: no worker restarts during the runs (each "
+        "restart of an app worker costs about 1.5 s of CPU; not what production runs)",
+    )
     args = parser.parse_args()
 
     app = build()
@@ -387,7 +403,8 @@ def main() -> None:
     rounds: list[dict] = []
     try:
         for name, app_path in apps.items():
-            servers[name] = serve(app_path, ports[name], env)
+            extra = ("--max-requests", "0") if args.no_recycle else ()
+            servers[name] = serve(app_path, ports[name], env, extra)
         check_pages(home, seeded["ids"], seeded["tokens"])
         for url, script, _ in runs.values():  # warm every worker, pool and cache
             wrk(url, 2, script)
@@ -415,7 +432,8 @@ def main() -> None:
             process.wait(timeout=30)
     workers = os.environ.get("WEB_CONCURRENCY", f"2 × {os.cpu_count()} cores + 1")
     print(
-        f"gunicorn -c gunicorn.conf.py ({workers} sync workers), wrk -t2 -c{CONNECTIONS} "
+        f"gunicorn -c gunicorn.conf.py ({workers} sync workers"
+        f"{', --max-requests 0' if args.no_recycle else ''}), wrk -t2 -c{CONNECTIONS} "
         f"-d{args.seconds}s, {args.rounds} rounds, {args.communities} communities; PostgreSQL "
         f"{PG_URL.rsplit('/', 1)[1]}, Redis {REDIS_URL.rsplit('/', 1)[1]}; "
         f"load average {os.getloadavg()[0]:.1f}"
