@@ -45,7 +45,7 @@ browsers:
 test: $(STAMP) browsers
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
