@@ -242,6 +242,7 @@ def test_cancelling_an_accepted_order_removes_its_visit(app, client, run_jobs, w
     home = f"/api/v1/communities/{world['community']}"
     assert len(client.get(home).json["upcoming_visits"]) == 1
     client.post(f"/api/v1/orders/{order_id}/cancel", headers=world["auth"], json={})
+    run_jobs()  # the cached home learns of it through the outbox (docs/performance.md)
     assert client.get(home).json["upcoming_visits"] == []
 
 

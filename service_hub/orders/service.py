@@ -32,7 +32,7 @@ from service_hub.coupons.redemption import release_for_order, reserve_for_order,
 from service_hub.plumbing.errors import Forbidden, InvalidInput, NotFound
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.idempotency import require_same_request
-from service_hub.plumbing.outbox import commit_and_relay
+from service_hub.plumbing.outbox import commit_and_relay, record
 from service_hub.points.ledger import award_for_completed_order
 from service_hub.reviews.follow_ups import open_follow_up
 from service_hub.sla.second_visits import open_second_visit
@@ -296,9 +296,17 @@ def _wrong_action(name: str) -> None:
 
 def on_cancelled(order: ServiceOrder) -> None:
     """A cancelled order's visit is off, a slot it booked is free, its coupon is released."""
-    db.session.execute(
-        sa.update(Visit).where(Visit.order_id == order.id).values(status=VisitStatus.CANCELLED)
-    )
+    cancelled = db.session.execute(
+        sa.update(Visit)
+        .where(Visit.order_id == order.id, Visit.status != VisitStatus.CANCELLED)
+        .values(status=VisitStatus.CANCELLED)
+    ).rowcount
+    if cancelled:  # the community's cached home lists upcoming visits (home_cache.py)
+        record(
+            "community_home_changed",
+            f"visit-off:order:{order.id}",
+            {"community_id": order.community_id},
+        )
     release_booking(order)
     release_for_order(order.id)  # coupons: a reserved coupon is available again
 
