@@ -45,6 +45,7 @@ from notifications.wechat_decisions import (
 )
 from service_hub.plumbing.extensions import db
 from service_hub.plumbing.jobqueue import job_queue
+from service_hub.plumbing.observability import CREDITS
 from service_hub.plumbing.sql import dialect_insert
 from service_hub.plumbing.timefmt import local_zone
 from service_hub.wechat.access_token import access_token_provider
@@ -283,11 +284,12 @@ def _write_outcomes(rows: dict, refunds: list, flag_pending: bool) -> None:
 
 def _refund(delivery_ids: list[int]) -> None:
     if delivery_ids:
-        db.session.execute(
+        given_back = db.session.execute(
             sa.update(SubscriptionCredit)
             .where(among(SubscriptionCredit.spent_by, delivery_ids))
             .values(spent_at=None, spent_by=None)
-        )
+        ).rowcount
+        CREDITS.labels("refunded").inc(max(given_back or 0, 0))
 
 
 def next_local_midnight() -> datetime:

@@ -33,6 +33,7 @@ from models.base import utcnow
 from notifications.fields import FieldRefused, wechat_data
 from notifications.templates import MARKETING, get_kind
 from service_hub.plumbing.extensions import db
+from service_hub.plumbing.observability import CREDITS
 from service_hub.plumbing.timefmt import local_zone
 
 log = logging.getLogger(__name__)
@@ -267,6 +268,7 @@ def spend_credits(spent: list[tuple[int, int]], now: datetime) -> None:
     """Mark each (credit, delivery) pair spent: one statement on PostgreSQL."""
     if not spent:
         return
+    CREDITS.labels("spent").inc(len(spent))
     if db.session.get_bind().dialect.name == "postgresql":
         credit_ids, delivery_ids = (list(column) for column in zip(*spent, strict=True))
         db.session.execute(

@@ -80,6 +80,11 @@ WECHAT_CALLS = Counter(
     "Calls to WeChat's API, by API and result (ok, the errcode, http_<status>, unreachable)",
     ["api", "result"],
 )
+CREDITS = Counter(
+    "service_hub_subscription_credits_total",
+    "WeChat subscribe credits spent on messages, and given back (refunded) when a send failed",
+    ["change"],
+)
 SLA_BREACHES = Counter(
     "service_hub_sla_breaches_total",
     "Promises broken (accept, arrival, completion deadlines), each recorded once",
