@@ -174,9 +174,10 @@ def shift_month(month: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def context_values(community_id: int, month: str) -> dict:
+def context_values(community_id, month: str | None, before=None, year_ago=None) -> dict:
     """A row's context as SQL: the community's households, and orders and complaints of the
-    month before and of a year before (0 without a row)."""
+    month before and of a year before (0 without a row). `community_id`, `before` and
+    `year_ago` may be bound parameters (a statement compiled once: kpis/rollup.py)."""
     kpi = CommunityMonthKpi.__table__.alias("neighbour")
     community = sa.table("community", sa.column("id"), sa.column("household_count"))
 
@@ -188,7 +189,8 @@ def context_values(community_id: int, month: str) -> dict:
             0,
         )
 
-    before, year_ago = shift_month(month, -1), shift_month(month, -12)
+    if before is None:
+        before, year_ago = shift_month(month, -1), shift_month(month, -12)
     return {
         "households": sa.func.coalesce(
             sa.select(community.c.household_count)
@@ -215,12 +217,15 @@ def settle_context(connection, community_id: int, month: str) -> None:
     pass_on(connection, community_id, month)
 
 
-def pass_on_statement(community_id: int, month: str, orders, complaints) -> sa.Update:
+def pass_on_statement(
+    community_id, month: str | None, orders, complaints, after=None, year_after=None
+) -> sa.Update:
     """The UPDATE that sets the month after's `*_before` and the year after's `*_year_ago`
     of a community to `orders` and `complaints` (SQL: the month's values, set from the row,
     not moved by ±1, so a repeat is harmless); one statement for both rows."""
     kpi = CommunityMonthKpi.__table__
-    after, year_after = shift_month(month, 1), shift_month(month, 12)
+    if after is None:
+        after, year_after = shift_month(month, 1), shift_month(month, 12)
 
     def set_in(later: str, column: str, value):
         return sa.case((kpi.c.month == later, value), else_=kpi.c[column])
