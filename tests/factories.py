@@ -232,3 +232,24 @@ def subscription_credits(app, resident_ids: list[int], kind: str) -> None:
             [{"resident_id": rid, "template_id": template} for rid in resident_ids],
         )
         db.session.commit()
+
+
+def announce_visit(app, community_id: int, key: str = "visit:1") -> None:
+    """A visit announcement to the community's residents, as the outbox carries it (the
+    broadcast a visit's creation records), committed and relayed."""
+    from service_hub.plumbing import outbox
+
+    with app.app_context():
+        outbox.record(
+            "visit_announced",
+            key,
+            {
+                "kind": "visit_announced",
+                "community_id": community_id,
+                "visit_id": 1,
+                "engineer_name": "张师傅",
+                "community_name": "阳光小区",
+                "local_start": "2026年12月1日 10:00",
+            },
+        )
+        outbox.commit_and_relay()

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from models import Delivery, InboxNotification
 from notifications import fanout
-from service_hub.plumbing import outbox
 from service_hub.plumbing.extensions import db
 from tests import factories as f
 
@@ -36,20 +35,7 @@ def test_a_worker_killed_mid_broadcast_loses_and_duplicates_nothing(
     monkeypatch.setitem(app.config, "QUIET_HOURS", "00:00-00:00")
     community_id = f.community(app)
     crowd(app, community_id)
-    with app.app_context():
-        outbox.record(
-            "visit_announced",
-            "visit:kill",
-            {
-                "kind": "visit_announced",
-                "community_id": community_id,
-                "visit_id": 1,
-                "engineer_name": "张师傅",
-                "community_name": "阳光小区",
-                "local_start": "2026年12月1日 10:00",
-            },
-        )
-        outbox.commit_and_relay()
+    f.announce_visit(app, community_id, "visit:kill")
 
     fake_wechat.state.send_gate.clear()
     env = {

@@ -360,7 +360,6 @@ def test_the_demo_stops_before_anything_else_when_its_port_is_taken(tmp_path):
 
 
 def test_metrics_count_the_subscribe_credits_a_message_spends(metrics_app, run_jobs, monkeypatch):
-    from service_hub.plumbing import outbox
     from tests import factories as f
 
     monkeypatch.setitem(metrics_app.config, "QUIET_HOURS", "00:00-00:00")
@@ -370,20 +369,7 @@ def test_metrics_count_the_subscribe_credits_a_message_spends(metrics_app, run_j
     f.subscription_credits(
         metrics_app, [f.resident(metrics_app, communities=(community_id,))], "visit_announced"
     )
-    with metrics_app.app_context():
-        outbox.record(
-            "visit_announced",
-            "visit:metrics",
-            {
-                "kind": "visit_announced",
-                "community_id": community_id,
-                "visit_id": 1,
-                "engineer_name": "张师傅",
-                "community_name": "阳光小区",
-                "local_start": "2026年12月1日 10:00",
-            },
-        )
-        outbox.commit_and_relay()
+    f.announce_visit(metrics_app, community_id, "visit:metrics")
     run_jobs()
     after = _sample(client, "service_hub_subscription_credits_total", change="spent")
     assert after == before + 1

@@ -28,7 +28,6 @@ from redis import Redis
 
 from models import DispatchOffer, OutboxMessage
 from service_hub import create_app
-from service_hub.plumbing import outbox
 from service_hub.plumbing.extensions import db
 from service_hub.worker import build_worker
 from tests import factories as f
@@ -425,20 +424,7 @@ def test_a_broadcast_interrupted_by_a_postgresql_crash_is_finished_once_it_is_ba
     fake_wechat.state.send_gate.clear()  # hold the first send of the first chunk
     with restarted(postgres):
         try:
-            with stack.app_context():
-                outbox.record(
-                    "visit_announced",
-                    f"visit:outage:{community_id}",
-                    {
-                        "kind": "visit_announced",
-                        "community_id": community_id,
-                        "visit_id": 1,
-                        "engineer_name": "张师傅",
-                        "community_name": "阳光小区",
-                        "local_start": "2026年12月1日 10:00",
-                    },
-                )
-                outbox.commit_and_relay()
+            f.announce_visit(stack, community_id, f"visit:outage:{community_id}")
             assert fake_wechat.state.wait_for_arrivals(1), "the worker never reached WeChat"
             postgres.stop("immediate")  # a crash while the worker waits for WeChat
         finally:

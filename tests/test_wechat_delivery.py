@@ -54,21 +54,7 @@ def notify(app, resident_id, kind="order_accepted", key="order:1:accepted", **pa
     return message_id
 
 
-def broadcast(app, community_id, key="visit:1"):
-    with app.app_context():
-        outbox.record(
-            "visit_announced",
-            key,
-            {
-                "kind": "visit_announced",
-                "community_id": community_id,
-                "visit_id": 1,
-                "engineer_name": "张师傅",
-                "community_name": "阳光小区",
-                "local_start": "2026年12月1日 10:00",
-            },
-        )
-        outbox.commit_and_relay()
+broadcast = f.announce_visit
 
 
 def statuses(app) -> list[tuple]:
