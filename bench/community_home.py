@@ -62,6 +62,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import fresh_app  # noqa: E402
 from models import (  # noqa: E402
     Activity,
     ActivityCommunity,
@@ -73,7 +74,6 @@ from models import (  # noqa: E402
     Visit,
 )
 from models.base import utcnow  # noqa: E402
-from service_hub import create_app  # noqa: E402
 from service_hub.auth.tokens import issue_token  # noqa: E402
 from service_hub.plumbing.extensions import db  # noqa: E402
 from tests import factories as f  # noqa: E402
@@ -98,25 +98,7 @@ end
 
 def build():
     """The app on a fresh schema of the bench database."""
-    from flask_migrate import upgrade
-
-    url = PG_URL.replace("postgresql://", "postgresql+psycopg://")
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    app = create_app(
-        {
-            "SERVICE_HUB_ENV": "testing",
-            "INPROCESS_TIMERS": False,
-            "SECRET_KEY": SECRET,
-            "SQLALCHEMY_DATABASE_URI": url,
-            "REDIS_URL": None,
-        }
-    )
-    with app.app_context():
-        upgrade()
-    return app
+    return fresh_app(PG_URL, SECRET)
 
 
 def seed(app, communities: int) -> dict:
