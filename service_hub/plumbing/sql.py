@@ -35,8 +35,9 @@ def insert_ignoring_duplicates(model, rows: list[dict], unique_columns: list[str
     """INSERT … ON CONFLICT (unique_columns) DO NOTHING; returns how many rows were new."""
     if not rows:
         return 0
-    # Rows as executemany parameters, not one .values(rows): the statement then compiles once
-    # (and is cached) whatever the number of rows, which matters for chunks of hundreds.
+    # Rows as executemany parameters, not one .values(rows): one small statement compiled
+    # once per call whatever the number of rows, which matters for chunks of hundreds.
+    # (Not cached across calls: SQLAlchemy never caches INSERT … ON CONFLICT.)
     stmt = dialect_insert()(model.__table__).on_conflict_do_nothing(index_elements=unique_columns)
     result = db.session.execute(stmt.returning(sa.literal_column("1")), rows)
     return len(result.all())
