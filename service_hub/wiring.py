@@ -103,11 +103,7 @@ def wire(app: Flask) -> None:
 def metrics_state() -> dict:
     """Figures /metrics reads when scraped (service_hub/plumbing/observability.py): jobs
     waiting per queue, and outbox rows not yet handed to the queue with the oldest's age."""
-    queue = current_app.extensions["job_queue"]
-    if isinstance(queue, InProcessJobQueue):
-        depths = {"in-process": queue._ready.qsize()}
-    else:
-        depths = {name: q.count for name, q in queue.queues.items()}
+    depths = current_app.extensions["job_queue"].depths()
     waiting, oldest = db.session.execute(
         sa.select(sa.func.count(), sa.func.min(OutboxMessage.created_at)).where(
             OutboxMessage.relayed_at.is_(None)

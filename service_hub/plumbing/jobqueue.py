@@ -115,6 +115,10 @@ class RQJobQueue:
             self.queues[queue_name].enqueue_many(jobs)
         return len(jobs)
 
+    def depths(self) -> dict[str, int]:
+        """Jobs waiting in each queue."""
+        return {name: q.count for name, q in self.queues.items()}
+
     def ping(self) -> bool:
         """True when Redis answers."""
         try:
@@ -191,6 +195,10 @@ class InProcessJobQueue:
 
         run_and_rearm.__name__ = getattr(func, "__name__", "periodic")
         self.enqueue_in(queue_name, timedelta(seconds=seconds), run_and_rearm)
+
+    def depths(self) -> dict[str, int]:
+        """Jobs waiting for the one worker thread (every queue name shares it)."""
+        return {"in-process": self._ready.qsize()}
 
     def ping(self) -> bool:
         """The in-process worker is alive while its thread is."""
